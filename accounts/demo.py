@@ -1,0 +1,78 @@
+"""Demo data for `seed_demo`: realistic purposes for face data and two demo subjects. Idempotent."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from accounts.services import subject_create
+from consents.models import Purpose
+from consents.services import consent_grant, purpose_create
+
+DEMO_PASSWORD = "demo-portal-2026"
+
+DEMO_PURPOSES = [
+    {
+        "slug": "store-uploads",
+        "title": "Keep my face uploads",
+        "description": "Apps you connect may store the photos of your face that you or they upload, so that you can use them again later. Without this, nothing is kept.",
+        "retention_days": 365,
+    },
+    {
+        "slug": "generate-likeness",
+        "title": "Generate media with my likeness",
+        "description": "Apps may use your photos to make new images or videos of you, for you: avatars, animated portraits, short clips.",
+        "retention_days": 180,
+    },
+    {
+        "slug": "cameos",
+        "title": "Let other people use my likeness (cameos)",
+        "description": "People you allow in an app may put you in the videos they make. You can see each such use and stop it at any time.",
+        "retention_days": 90,
+    },
+    {
+        "slug": "train-models",
+        "title": "Train models on my face",
+        "description": "Apps may use your photos to improve their face and video models. A model trained on your face may keep what it learned after your photos are erased.",
+        "retention_days": 30,
+    },
+    {
+        "slug": "find-me",
+        "title": "Find me in other people's uploads",
+        "description": "Apps may compare faces in photos that other people upload with yours, to tell you when you appear and to let you remove yourself.",
+        "retention_days": 365,
+    },
+]
+
+DEMO_SUBJECTS = [
+    {"email": "demo@example.com", "display_name": "Demo Subject", "grants": ["store-uploads", "generate-likeness"]},
+    {"email": "demo2@example.com", "display_name": "Second Demo", "grants": ["store-uploads"]},
+]
+
+
+@dataclass(frozen=True)
+class DemoSeedResult:
+    purposes_created: int
+    subjects_created: int
+    password: str
+
+
+@transaction.atomic
+def demo_seed() -> DemoSeedResult:
+    """Create what is missing of the demo data; running it again changes nothing."""
+    purposes_created = 0
+    for position, spec in enumerate(DEMO_PURPOSES):
+        if not Purpose.objects.filter(slug=spec["slug"]).exists():
+            purpose_create(position=position, **spec)
+            purposes_created += 1
+    subjects_created = 0
+    for spec in DEMO_SUBJECTS:
+        if get_user_model().objects.filter(email=spec["email"]).exists():
+            continue
+        user = subject_create(
+            email=spec["email"], password=DEMO_PASSWORD, verified=True, display_name=spec["display_name"]
+        )
+        for slug in spec["grants"]:
+            consent_grant(subject=user, purpose_slug=slug, actor=user)
+        subjects_created += 1
+    return DemoSeedResult(purposes_created, subjects_created, DEMO_PASSWORD)

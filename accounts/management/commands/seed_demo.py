@@ -1,0 +1,15 @@
+from django.core.management.base import BaseCommand
+
+from accounts.demo import DEMO_SUBJECTS, demo_seed
+
+
+class Command(BaseCommand):
+    help = "Create idempotent demo data: purposes, two demo subjects, their consents."
+
+    def handle(self, *args, **options):
+        result = demo_seed()
+        self.stdout.write(
+            f"Demo data ready ({result.purposes_created} purposes and {result.subjects_created} subjects created)."
+        )
+        for spec in DEMO_SUBJECTS:
+            self.stdout.write(f"Demo login: {spec['email']} / password: {result.password}")

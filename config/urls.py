@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView
+
+from accounts.views import HomeView
+from config.api import api_not_found
+
+urlpatterns = [
+    path("", HomeView.as_view(), name="home"),
+    path("privacy/", TemplateView.as_view(template_name="pages/privacy.html"), name="privacy"),
+    path("accounts/", include("allauth.urls")),
+    path("consents/", include("consents.urls")),
+    path("admin/", admin.site.urls),
+    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    path("api/v1/", include("consents.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/<path:rest>", api_not_found),
+]
+
+admin.site.site_header = "Face privacy portal: staff"
+admin.site.site_title = "Face privacy staff"
+admin.site.index_title = "Privacy operations"

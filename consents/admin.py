@@ -1,0 +1,140 @@
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from accounts.admin import AuditedViewMixin, ReadOnlyAdminMixin
+from consents.models import ConsentEvent, ConsentState, Purpose, PurposeVersion
+from consents.selectors import consent_state_name
+from consents.services import purpose_create, purpose_publish_version
+
+_VERSIONED_FIELDS = ("title", "description", "retention_days")
+
+
+class PurposeAdminForm(forms.ModelForm):
+    requires_reconsent = forms.BooleanField(
+        label=_("This change requires re-consent"),
+        required=False,
+        help_text=_(
+            "Tick for a material change: grants of earlier versions stop counting until each subject decides again."
+        ),
+    )
+    change_note = forms.CharField(
+        label=_("What changed"),
+        required=False,
+        max_length=500,
+        help_text=_("Shown to staff in the version history; say it plainly."),
+    )
+
+    class Meta:
+        model = Purpose
+        fields = ["slug", "title", "description", "retention_days", "active", "position"]
+
+
+class PurposeVersionInline(admin.TabularInline):
+    model = PurposeVersion
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = [
+        "version",
+        "title",
+        "retention_days",
+        "requires_reconsent",
+        "change_note",
+        "published_at",
+        "published_by",
+    ]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Purpose)
+class PurposeAdmin(admin.ModelAdmin):
+    """Editing the title, description or retention publishes a new version through the service."""
+
+    form = PurposeAdminForm
+    list_display = ["title", "slug", "version", "min_valid_version", "retention_days", "active", "position"]
+    list_filter = ["active"]
+    search_fields = ["slug", "title"]
+    readonly_fields = ["version", "min_valid_version"]
+    inlines = [PurposeVersionInline]
+    actions = None  # no bulk delete: purposes are referenced by the ledger
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "slug"] if obj else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            created = purpose_create(
+                slug=data["slug"],
+                title=data["title"],
+                description=data["description"],
+                retention_days=data["retention_days"],
+                position=data["position"],
+                active=data["active"],
+                actor=request.user,
+            )
+            obj.pk = created.pk
+            return
+        Purpose.objects.filter(pk=obj.pk).update(active=data["active"], position=data["position"])
+        if any(field in form.changed_data for field in _VERSIONED_FIELDS) or data["requires_reconsent"]:
+            version = purpose_publish_version(
+                purpose=obj,
+                title=data["title"],
+                description=data["description"],
+                retention_days=data["retention_days"],
+                requires_reconsent=data["requires_reconsent"],
+                change_note=data["change_note"],
+                actor=request.user,
+            )
+            messages.info(request, _("Published version %(v)s.") % {"v": version.version})
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        form.instance.refresh_from_db()
+        super().save_related(request, form, formsets, change)
+
+
+@admin.register(PurposeVersion)
+class PurposeVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["purpose", "version", "requires_reconsent", "published_at", "published_by"]
+    list_filter = ["requires_reconsent", "purpose"]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("consents.view_purposeversion")
+
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(AuditedViewMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The ledger: nobody adds, changes or deletes an event here, superusers included."""
+
+    list_display = ["seq", "created_at", "purpose_slug", "purpose_version", "granted", "channel", "actor"]
+    list_filter = ["channel", "granted", "purpose"]
+    search_fields = ["=subject_ref"]
+    list_select_related = ["purpose"]
+    show_full_result_count = False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("consents.view_consentevent")
+
+
+@admin.register(ConsentState)
+class ConsentStateAdmin(AuditedViewMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["subject", "purpose", "state", "purpose_version", "changed_at"]
+    list_filter = ["purpose", "granted"]
+    search_fields = ["=subject__email"]
+    list_select_related = ["subject", "purpose"]
+
+    @admin.display(description=_("state"))
+    def state(self, obj: ConsentState) -> str:
+        return consent_state_name(state=obj, purpose=obj.purpose)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("consents.view_consentstate")

@@ -1,0 +1,168 @@
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("web")
+    API = "api", _("API")
+    ADMIN = "admin", _("admin")
+
+
+class ConsentStateName(models.TextChoices):
+    """The states DESIGN.md fixes for the API; only `granted` counts as yes."""
+
+    GRANTED = "granted", _("Granted")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    NOT_ASKED = "not_asked", _("Not asked")
+    RECONSENT_REQUIRED = "reconsent_required", _("Needs your decision again")
+
+
+class Purpose(models.Model):
+    """A named, versioned reason to process face data. Its text fields mirror its current version."""
+
+    slug = models.SlugField(_("slug"), max_length=64, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("plain-language description"))
+    retention_days = models.PositiveIntegerField(_("retention days"), validators=[MinValueValidator(1)])
+    active = models.BooleanField(_("active"), default=True)
+    version = models.PositiveIntegerField(_("current version"), default=1)
+    # Grants of a version below this one no longer count (rule 3).
+    min_valid_version = models.PositiveIntegerField(_("oldest version whose grants still count"), default=1)
+    position = models.PositiveIntegerField(_("position"), default=0, help_text=_("order on the consent page"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("purpose")
+        verbose_name_plural = _("purposes")
+        ordering = ["position", "slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_valid_version__lte=F("version")), name="purpose_min_valid_version_lte_version"
+            ),
+            models.CheckConstraint(condition=Q(retention_days__gte=1), name="purpose_retention_days_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version})"
+
+
+class PurposeVersion(models.Model):
+    """One published text of a purpose. Never edited after publication."""
+
+    purpose = models.ForeignKey(Purpose, on_delete=models.CASCADE, related_name="versions", verbose_name=_("purpose"))
+    version = models.PositiveIntegerField(_("version"))
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("plain-language description"))
+    retention_days = models.PositiveIntegerField(_("retention days"))
+    requires_reconsent = models.BooleanField(
+        _("requires re-consent"),
+        default=False,
+        help_text=_("Earlier grants stop counting until the subject decides again."),
+    )
+    change_note = models.CharField(_("what changed"), max_length=500, blank=True)
+    published_at = models.DateTimeField(_("published"), default=timezone.now)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+
+    class Meta:
+        verbose_name = _("purpose version")
+        verbose_name_plural = _("purpose versions")
+        ordering = ["purpose", "-version"]
+        constraints = [models.UniqueConstraint(fields=["purpose", "version"], name="purpose_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose.slug} v{self.version}"
+
+
+class ConsentEvent(models.Model):
+    """Rule 8: one append-only, hash-chained ledger entry. Only `ledger_append` creates rows.
+
+    `subject_ref` is the subject's random ledger reference; the hash covers it and not the account,
+    so erasing the account (subject set to NULL) leaves a tombstone that still verifies.
+    """
+
+    seq = models.PositiveBigIntegerField(_("sequence"), unique=True, editable=False)
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="consent_events",
+        verbose_name=_("subject"),
+    )
+    subject_ref = models.UUIDField(_("subject reference"), db_index=True, editable=False)
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="events", verbose_name=_("purpose"))
+    purpose_slug = models.SlugField(_("purpose slug"), max_length=64, editable=False)
+    purpose_version = models.PositiveIntegerField(_("purpose version"), editable=False)
+    granted = models.BooleanField(_("granted"), editable=False)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, editable=False)
+    actor = models.CharField(
+        _("actor"), max_length=80, editable=False, help_text=_("subject, staff:<id>, partner:<id> or system")
+    )
+    created_at = models.DateTimeField(_("time"), editable=False)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, editable=False)
+    hash = models.CharField(_("hash"), max_length=64, unique=True, editable=False)
+
+    class Meta:
+        verbose_name = _("consent event")
+        verbose_name_plural = _("consent ledger")
+        ordering = ["-seq"]
+        indexes = [models.Index(fields=["subject", "purpose", "-seq"], name="consent_event_subject_idx")]
+
+    def __str__(self) -> str:
+        verb = "granted" if self.granted else "withdrew"
+        return f"#{self.seq} {verb} {self.purpose_slug} v{self.purpose_version}"
+
+    @property
+    def actor_display(self) -> str:
+        """Who decided, in words a subject understands."""
+        kind = self.actor.split(":", 1)[0]
+        return {"subject": _("by you"), "staff": _("by staff"), "partner": _("by an app")}.get(kind, _("by the system"))
+
+
+class LedgerHead(models.Model):
+    """The single row that every append locks: it holds the last sequence number and hash."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_seq = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("ledger head")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="ledger_head_singleton")]
+
+    def __str__(self) -> str:
+        return f"ledger head #{self.last_seq}"
+
+
+class ConsentState(models.Model):
+    """The current decision per subject and purpose, equal to its last event, so a check is one lookup."""
+
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consent_states", verbose_name=_("subject")
+    )
+    purpose = models.ForeignKey(Purpose, on_delete=models.CASCADE, related_name="states", verbose_name=_("purpose"))
+    granted = models.BooleanField(_("granted"))
+    purpose_version = models.PositiveIntegerField(_("purpose version"))
+    changed_at = models.DateTimeField(_("changed"))
+    last_event = models.ForeignKey(
+        ConsentEvent, on_delete=models.PROTECT, related_name="+", verbose_name=_("last event")
+    )
+
+    class Meta:
+        verbose_name = _("consent state")
+        verbose_name_plural = _("consent states")
+        constraints = [models.UniqueConstraint(fields=["subject", "purpose"], name="consent_state_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose.slug}: {'granted' if self.granted else 'withdrawn'} (v{self.purpose_version})"

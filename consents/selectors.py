@@ -1,0 +1,83 @@
+"""Every read that encodes a consent rule. Pages, both APIs, admin and tasks call these."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from accounts.models import User
+from consents.models import ConsentEvent, ConsentState, ConsentStateName, Purpose
+
+
+def consent_state_name(*, state: ConsentState | None, purpose: Purpose) -> str:
+    """Rules 1 and 3: no row is not_asked; a grant of a version older than the purpose's
+    re-consent threshold is reconsent_required; only `granted` counts as yes."""
+    if state is None:
+        return ConsentStateName.NOT_ASKED
+    if not state.granted:
+        return ConsentStateName.WITHDRAWN
+    if state.purpose_version < purpose.min_valid_version:
+        return ConsentStateName.RECONSENT_REQUIRED
+    return ConsentStateName.GRANTED
+
+
+@dataclass(frozen=True)
+class ConsentStatus:
+    purpose: Purpose
+    state: str
+    purpose_version: int | None
+    changed_at: datetime | None
+
+    @property
+    def granted(self) -> bool:
+        return self.state == ConsentStateName.GRANTED
+
+    @property
+    def purpose_slug(self) -> str:
+        return self.purpose.slug
+
+    @property
+    def title(self) -> str:
+        return self.purpose.title
+
+    @property
+    def state_label(self) -> str:
+        return ConsentStateName(self.state).label
+
+
+def purpose_list_active() -> QuerySet[Purpose]:
+    """Active purposes in page order."""
+    return Purpose.objects.filter(active=True).order_by("position", "slug")
+
+
+def consent_status_for(*, state: ConsentState | None, purpose: Purpose) -> ConsentStatus:
+    """The status of one subject and purpose, from its state row (or its absence)."""
+    return ConsentStatus(
+        purpose=purpose,
+        state=consent_state_name(state=state, purpose=purpose),
+        purpose_version=state.purpose_version if state else None,
+        changed_at=state.changed_at if state else None,
+    )
+
+
+def consent_states_for_subject(*, subject: User) -> list[ConsentStatus]:
+    """One status per active purpose for a subject, in two queries whatever the number of purposes."""
+    purposes = list(purpose_list_active())
+    states = {s.purpose_id: s for s in ConsentState.objects.filter(subject=subject, purpose__in=purposes)}
+    return [consent_status_for(state=states.get(p.pk), purpose=p) for p in purposes]
+
+
+def consent_status_get(*, subject: User, purpose: Purpose) -> ConsentStatus:
+    """The status of one purpose for one subject: one indexed lookup."""
+    state = ConsentState.objects.filter(subject=subject, purpose=purpose).first()
+    return consent_status_for(state=state, purpose=purpose)
+
+
+def consent_history_for_subject(*, subject: User) -> QuerySet[ConsentEvent]:
+    """The subject's ledger events, newest first."""
+    return ConsentEvent.objects.filter(subject=subject).select_related("purpose").order_by("-seq")
+
+
+def purposes_granted_for_subject(*, subject: User) -> set[str]:
+    """Slugs of the active purposes the subject has granted now (rule 1's gate)."""
+    return {s.purpose_slug for s in consent_states_for_subject(subject=subject) if s.granted}

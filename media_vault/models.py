@@ -1,0 +1,1 @@
+"""Face uploads, their keys and access events (the media vault issue)."""
