@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "csp",
     "accounts",
     "consents",
+    "partners",
     "media_vault",
 ]
 
@@ -218,6 +219,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "webhook-sweep": {"task": "partners.tasks.webhook_sweep", "schedule": 60.0},
+}
+
+# --- Webhooks (Standard Webhooks) ------------------------------------------------------------
+# http and private addresses (loopback) are allowed only when this says so: on by default locally.
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_RETRY_MAX_DELAY_SECONDS = env.int("WEBHOOK_RETRY_MAX_DELAY_SECONDS", default=3 * 3600)
+WEBHOOK_RETRY_WINDOW_SECONDS = env.int("WEBHOOK_RETRY_WINDOW_SECONDS", default=26 * 3600)  # at least 24 hours
+WEBHOOK_SHORT_RETRY_SECONDS = 300  # retries due sooner than this are queued with a countdown; later ones by the sweep
 
 # --- REST framework, OAuth2 and OpenAPI ------------------------------------------------------
 REST_FRAMEWORK = {
@@ -228,7 +240,17 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.problem_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Per-partner rates (requests per partner); see partners.api.permissions.PartnerRateThrottle.
+    "DEFAULT_THROTTLE_RATES": {
+        "partner": env("PARTNER_RATE", default="1200/min"),
+        "partner_bulk": env("PARTNER_BULK_RATE", default="120/min"),
+    },
 }
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 OAUTH2_PROVIDER = {
     "SCOPES": {
         "consents:read": "Read subjects' consents and purposes",
@@ -238,6 +260,7 @@ OAUTH2_PROVIDER = {
         "events:read": "Read the partner's event feed",
     },
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "SCOPES_BACKEND_CLASS": "partners.scopes.PartnerScopes",
     "PKCE_REQUIRED": True,
 }
 SPECTACULAR_SETTINGS = {

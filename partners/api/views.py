@@ -1,0 +1,219 @@
+"""Partner API v1 (DESIGN.md): one thin view per operation, scoped to the calling partner."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from consents.selectors import consent_states_for_subject, purpose_list_active
+from partners.api.permissions import HasScope, PartnerAuthentication, PartnerRateThrottle, partner_for_request
+from partners.selectors import (
+    consent_check_bulk,
+    event_list_for_partner,
+    link_get_for_partner,
+    link_get_for_subject,
+    link_list_for_subject,
+)
+from partners.services import link_code_create, link_consent_reads_record, link_redeem, link_unlink
+
+STATES = ["granted", "withdrawn", "not_asked", "reconsent_required"]
+
+
+class PartnerApi(APIView):
+    authentication_classes = [PartnerAuthentication]
+    permission_classes = [HasScope]
+    throttle_classes = [PartnerRateThrottle]
+    throttle_scope = "partner"
+
+
+class PingApi(PartnerApi):
+    """Answers a constant to any valid token: a credentials check for partners, and the benchmark's floor."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="ping", responses=inline_serializer("Ping", {"ok": serializers.BooleanField()}))
+    def get(self, request):
+        return Response({"ok": True})
+
+
+class PurposeListApi(PartnerApi):
+    required_scopes = ["consents:read"]
+
+    class OutputSerializer(serializers.Serializer):
+        slug = serializers.SlugField()
+        title = serializers.CharField()
+        description = serializers.CharField()
+        version = serializers.IntegerField()
+        retention_days = serializers.IntegerField()
+
+    @extend_schema(
+        operation_id="purposes_list",
+        responses=inline_serializer("PurposeList", {"purposes": OutputSerializer(many=True)}),
+    )
+    def get(self, request):
+        return Response({"purposes": self.OutputSerializer(purpose_list_active(), many=True).data})
+
+
+class LinkRedeemApi(PartnerApi):
+    required_scopes = ["links:write"]
+
+    class InputSerializer(serializers.Serializer):
+        code = serializers.CharField(max_length=20)
+
+    class OutputSerializer(serializers.Serializer):
+        subject_id = serializers.UUIDField(source="pairwise_id")
+        linked_at = serializers.DateTimeField()
+
+    @extend_schema(operation_id="links_redeem", request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request):
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        link = link_redeem(partner=partner_for_request(request), code=body.validated_data["code"])
+        return Response(self.OutputSerializer(link).data, status=status.HTTP_201_CREATED)
+
+
+class ConsentRowSerializer(serializers.Serializer):
+    purpose = serializers.CharField(source="purpose_slug")
+    granted = serializers.BooleanField()
+    state = serializers.ChoiceField(choices=STATES)
+    purpose_version = serializers.IntegerField(allow_null=True)
+    changed_at = serializers.DateTimeField(allow_null=True)
+
+
+class SubjectConsentListApi(PartnerApi):
+    required_scopes = ["consents:read"]
+
+    @extend_schema(
+        operation_id="subject_consents_list",
+        responses=inline_serializer(
+            "SubjectConsents", {"subject_id": serializers.UUIDField(), "consents": ConsentRowSerializer(many=True)}
+        ),
+    )
+    def get(self, request, subject_id):
+        link = link_get_for_partner(partner=partner_for_request(request), subject_id=subject_id)
+        statuses = consent_states_for_subject(subject=link.subject)
+        link_consent_reads_record(link_ids=[link.pk])
+        return Response(
+            {"subject_id": str(link.pairwise_id), "consents": ConsentRowSerializer(statuses, many=True).data}
+        )
+
+
+class ConsentCheckApi(PartnerApi):
+    required_scopes = ["consents:read"]
+    throttle_scope = "partner_bulk"
+
+    class InputSerializer(serializers.Serializer):
+        subject_ids = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1, max_length=1000)
+        purposes = serializers.ListField(child=serializers.SlugField(max_length=64), min_length=1, max_length=100)
+
+    class OutputSerializer(serializers.Serializer):
+        subject_id = serializers.CharField()
+        purpose = serializers.CharField()
+        granted = serializers.BooleanField()
+        state = serializers.ChoiceField(choices=[*STATES, "unknown_subject"])
+
+    @extend_schema(
+        operation_id="consent_checks_create",
+        request=InputSerializer,
+        responses=inline_serializer("ConsentCheckResults", {"results": OutputSerializer(many=True)}),
+    )
+    def post(self, request):
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        rows, link_ids = consent_check_bulk(
+            partner=partner_for_request(request),
+            subject_ids=body.validated_data["subject_ids"],
+            purpose_slugs=body.validated_data["purposes"],
+        )
+        link_consent_reads_record(link_ids=link_ids)
+        return Response({"results": self.OutputSerializer(rows, many=True).data})
+
+
+class EventListApi(PartnerApi):
+    required_scopes = ["events:read"]
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.CharField(source="webhook_id")
+        type = serializers.CharField(source="event_type")
+        timestamp = serializers.CharField(source="payload.timestamp")
+        data = serializers.DictField(source="payload.data")
+
+    @extend_schema(
+        operation_id="events_list",
+        parameters=[
+            OpenApiParameter("after", OpenApiTypes.STR, description="The `next_cursor` of the previous page."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="At most 500; 100 by default."),
+        ],
+        responses=inline_serializer(
+            "EventFeed",
+            {
+                "events": OutputSerializer(many=True),
+                "next_cursor": serializers.CharField(allow_null=True),
+                "has_more": serializers.BooleanField(),
+            },
+        ),
+    )
+    def get(self, request):
+        after_raw = request.query_params.get("after")
+        limit_raw = request.query_params.get("limit", "100")
+        if after_raw is not None and not after_raw.isdigit():
+            raise serializers.ValidationError({"after": ["Not a cursor from this feed."]})
+        if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 500:
+            raise serializers.ValidationError({"limit": ["A whole number from 1 to 500."]})
+        limit = int(limit_raw)
+        events = event_list_for_partner(
+            partner=partner_for_request(request), after=int(after_raw) if after_raw else None, limit=limit + 1
+        )
+        has_more = len(events) > limit
+        events = events[:limit]
+        next_cursor = str(events[-1].pk) if events else after_raw
+        return Response(
+            {"events": self.OutputSerializer(events, many=True).data, "next_cursor": next_cursor, "has_more": has_more}
+        )
+
+
+# --- The subject's own side: link codes and connected apps (session auth with CSRF) ------------
+
+
+class MeLinkCodeCreateApi(APIView):
+    @extend_schema(
+        operation_id="me_link_codes_create",
+        request=None,
+        responses={
+            201: inline_serializer(
+                "LinkCode", {"code": serializers.CharField(), "expires_at": serializers.DateTimeField()}
+            )
+        },
+    )
+    def post(self, request):
+        link_code, code = link_code_create(subject=request.user)
+        return Response({"code": code, "expires_at": link_code.expires_at}, status=status.HTTP_201_CREATED)
+
+
+class MeLinkOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="pairwise_id")
+    partner = serializers.CharField(source="partner.name")
+    scopes = serializers.ListField(source="partner.scopes", child=serializers.CharField())
+    linked_at = serializers.DateTimeField()
+    last_consent_read_at = serializers.DateTimeField(allow_null=True)
+    latest_event_type = serializers.CharField(allow_null=True)
+    latest_event_status = serializers.CharField(allow_null=True)
+    latest_event_delivered_at = serializers.DateTimeField(allow_null=True)
+
+
+class MeLinkListApi(APIView):
+    @extend_schema(
+        operation_id="me_links_list",
+        responses=inline_serializer("MeLinks", {"links": MeLinkOutputSerializer(many=True)}),
+    )
+    def get(self, request):
+        return Response({"links": MeLinkOutputSerializer(link_list_for_subject(subject=request.user), many=True).data})
+
+
+class MeLinkDeleteApi(APIView):
+    @extend_schema(operation_id="me_links_delete", responses={204: None})
+    def delete(self, request, link_id):
+        link_unlink(link=link_get_for_subject(subject=request.user, link_id=link_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)

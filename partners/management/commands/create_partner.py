@@ -1,0 +1,31 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from consents.exceptions import DomainError
+from partners.services import partner_create
+
+
+class Command(BaseCommand):
+    help = "Register a partner app; prints JSON with client_id, client_secret and webhook_secret (shown once)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name")
+        parser.add_argument("--webhook-url", default="")
+        parser.add_argument("--contact-email", default="")
+
+    def handle(self, *args, name, webhook_url, contact_email, **options):
+        try:
+            credentials = partner_create(name=name, webhook_url=webhook_url, contact_email=contact_email)
+        except DomainError as error:
+            raise CommandError(error.detail) from error
+        self.stdout.write(
+            json.dumps(
+                {
+                    "client_id": credentials.client_id,
+                    "client_secret": credentials.client_secret,
+                    "webhook_secret": credentials.webhook_secret,
+                },
+                indent=2,
+            )
+        )

@@ -1,0 +1,17 @@
+from oauth2_provider.scopes import SettingsScopes
+
+
+class PartnerScopes(SettingsScopes):
+    """A partner may only obtain the scopes staff allowed it; a disabled partner gets none."""
+
+    def _partner_scopes(self, application) -> list[str]:
+        partner = getattr(application, "partner", None) if application is not None else None
+        if partner is None or not partner.active:
+            return []
+        return partner.scopes
+
+    def get_available_scopes(self, application=None, request=None, *args, **kwargs):
+        return self._partner_scopes(application)
+
+    def get_default_scopes(self, application=None, request=None, *args, **kwargs):
+        return self._partner_scopes(application)

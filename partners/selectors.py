@@ -1,0 +1,130 @@
+"""Reads for the partner side. Partner-facing lookups answer 404 for unknown and unlinked ids alike."""
+
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from accounts.models import User
+from consents.models import ConsentState, Purpose
+from consents.selectors import consent_state_name
+from partners.exceptions import LinkNotFound, SubjectNotFound, UnknownPurposes
+from partners.models import Link, Partner, WebhookEvent
+
+
+def _as_uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def link_get_for_partner(*, partner: Partner, subject_id) -> Link:
+    """The partner's active link for a pairwise id; SubjectNotFound (404) for unknown and unlinked alike."""
+    pairwise = _as_uuid(subject_id)
+    link = (
+        Link.objects.select_related("subject")
+        .filter(partner=partner, pairwise_id=pairwise, unlinked_at__isnull=True, subject__is_active=True)
+        .first()
+        if pairwise
+        else None
+    )
+    if link is None:
+        raise SubjectNotFound()
+    return link
+
+
+def link_list_for_subject(*, subject: User) -> QuerySet[Link]:
+    """The subject's connected apps, with the delivery state of the latest event each was sent."""
+    latest = WebhookEvent.objects.filter(link=OuterRef("pk")).order_by("-id")
+    return (
+        Link.objects.filter(subject=subject, unlinked_at__isnull=True)
+        .select_related("partner")
+        .annotate(
+            latest_event_type=Subquery(latest.values("event_type")[:1]),
+            latest_event_status=Subquery(latest.values("status")[:1]),
+            latest_event_created_at=Subquery(latest.values("created_at")[:1]),
+            latest_event_delivered_at=Subquery(latest.values("delivered_at")[:1]),
+        )
+        .order_by("-linked_at")
+    )
+
+
+def link_get_for_subject(*, subject: User, link_id) -> Link:
+    """One of the subject's own active links, by its id; 404 otherwise."""
+    pairwise = _as_uuid(link_id)
+    link = (
+        Link.objects.filter(subject=subject, pairwise_id=pairwise, unlinked_at__isnull=True).first()
+        if pairwise
+        else None
+    )
+    if link is None:
+        raise LinkNotFound()
+    return link
+
+
+@dataclass(frozen=True)
+class ConsentCheckRow:
+    subject_id: str
+    purpose: str
+    state: str
+
+    @property
+    def granted(self) -> bool:
+        return self.state == "granted"
+
+
+def consent_check_bulk(
+    *, partner: Partner, subject_ids: list[str], purpose_slugs: list[str]
+) -> tuple[list[ConsentCheckRow], list[int]]:
+    """Rule 1 at volume: every (subject, purpose) pair in three queries whatever the sizes.
+
+    Unknown and unlinked ids come back as `unknown_subject`. Returns the rows and the link ids read.
+    """
+    purposes = {p.slug: p for p in Purpose.objects.filter(slug__in=set(purpose_slugs), active=True)}
+    missing = [slug for slug in dict.fromkeys(purpose_slugs) if slug not in purposes]
+    if missing:
+        raise UnknownPurposes(f"Unknown or inactive purposes: {', '.join(missing)}.")
+    wanted = {sid: _as_uuid(sid) for sid in subject_ids}
+    found = Link.objects.filter(
+        partner=partner,
+        pairwise_id__in=[u for u in wanted.values() if u],
+        unlinked_at__isnull=True,
+        subject__is_active=True,
+    ).values_list("pk", "pairwise_id", "subject_id")
+    links, link_ids = {}, []
+    for link_pk, pairwise, subject_pk in found:
+        links[str(pairwise)] = subject_pk
+        link_ids.append(link_pk)
+    states = (
+        {
+            (s.subject_id, s.purpose_id): s
+            for s in ConsentState.objects.filter(
+                subject_id__in=set(links.values()), purpose__in=purposes.values()
+            ).only("subject_id", "purpose_id", "granted", "purpose_version")
+        }
+        if links
+        else {}
+    )
+    rows = []
+    for sid, pairwise in wanted.items():
+        subject_pk = links.get(str(pairwise)) if pairwise else None
+        for slug in dict.fromkeys(purpose_slugs):
+            if subject_pk is None:
+                rows.append(ConsentCheckRow(sid, slug, "unknown_subject"))
+                continue
+            purpose = purposes[slug]
+            rows.append(
+                ConsentCheckRow(
+                    sid, slug, consent_state_name(state=states.get((subject_pk, purpose.pk)), purpose=purpose)
+                )
+            )
+    return rows, link_ids
+
+
+def event_list_for_partner(*, partner: Partner, after: int | None, limit: int) -> list[WebhookEvent]:
+    """The partner's event feed after a cursor, oldest first."""
+    events = WebhookEvent.objects.filter(partner=partner)
+    if after is not None:
+        events = events.filter(pk__gt=after)
+    return list(events.order_by("pk")[:limit])

@@ -1,0 +1,17 @@
+"""Celery entry points: take ids, call a service. Every one is safe to run twice."""
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def webhook_deliver(*, event_id: int) -> None:
+    from partners.webhooks import webhook_deliver
+
+    webhook_deliver(event_id=event_id)
+
+
+@shared_task(ignore_result=True)
+def webhook_sweep() -> None:
+    from partners.webhooks import webhook_sweep
+
+    webhook_sweep()
