@@ -10,6 +10,7 @@ from accounts.models import User
 from consents.exceptions import PurposeNotFound
 from consents.ledger import GENESIS_HASH, event_hash, hash_of_event
 from consents.models import Channel, ConsentEvent, ConsentState, LedgerHead, Purpose, PurposeVersion
+from partners.webhooks import webhooks_enqueue_for_subject
 
 logger = logging.getLogger(__name__)
 
@@ -29,10 +30,14 @@ def actor_label(*, subject: User, actor) -> str:
 def ledger_append(*, subject: User, purpose: Purpose, granted: bool, channel: str, actor) -> ConsentEvent:
     """Rule 8: append one hash-chained event and move the subject's state to it, in one transaction.
 
-    The ledger head is locked first, then the state row: every append takes the locks in that order,
-    so concurrent decisions serialize without deadlock and the state always equals the last event.
+    The ledger head is locked first, then the purpose, then the state row: every append takes the locks
+    in that order, so concurrent decisions serialize without deadlock and the state always equals the
+    last event.
     """
     head, _ = LedgerHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS_HASH})
+    # Read the purpose's version under a lock, so a version published at the same moment is either
+    # wholly before this event or wholly after it.
+    purpose = Purpose.objects.select_for_update().get(pk=purpose.pk)
     now = timezone.now()
     seq = head.last_seq + 1
     fields = {
@@ -72,9 +77,19 @@ def _active_purpose(*, purpose_slug: str) -> Purpose:
 def consent_decide(
     *, subject: User, purpose_slug: str, granted: bool, channel: str = Channel.WEB, actor=None
 ) -> ConsentEvent:
-    """Rules 1-2: record a grant or a withdrawal for an active purpose; the same effort either way."""
+    """Rules 1-2: record a grant or a withdrawal for an active purpose; the same effort either way.
+
+    Every linked partner gets `consent.granted` or `consent.withdrawn` through the outbox, written in
+    this same transaction and delivered after commit.
+    """
     purpose = _active_purpose(purpose_slug=purpose_slug)
-    return ledger_append(subject=subject, purpose=purpose, granted=granted, channel=channel, actor=actor)
+    event = ledger_append(subject=subject, purpose=purpose, granted=granted, channel=channel, actor=actor)
+    webhooks_enqueue_for_subject(
+        subject=subject,
+        event_type="consent.granted" if granted else "consent.withdrawn",
+        data={"purpose": purpose.slug, "purpose_version": event.purpose_version},
+    )
+    return event
 
 
 def consent_grant(*, subject: User, purpose_slug: str, channel: str = Channel.WEB, actor=None) -> ConsentEvent:

@@ -38,6 +38,10 @@ class MeConsentUpdateApi(APIView):
     class InputSerializer(serializers.Serializer):
         granted = serializers.BooleanField(required=True)
 
+        class Meta:
+            # A unique schema name: a bare nested "InputSerializer" collides with other views' in /api/schema/.
+            ref_name = "MeConsentDecision"
+
         def to_internal_value(self, data):
             # Only a real JSON boolean is a decision; "yes", 1 or "false" are refused, not guessed.
             if isinstance(data, dict) and "granted" in data and not isinstance(data["granted"], bool):

@@ -1,0 +1,161 @@
+"""Rule 8: the consent ledger is hash-chained and `verify_ledger` finds the first broken event."""
+
+from datetime import timedelta
+from io import StringIO
+from itertools import pairwise
+
+import pytest
+from django.core.management import CommandError, ManagementUtility, call_command
+
+from consents.ledger import GENESIS_HASH, hash_of_event
+from consents.models import ConsentEvent, ConsentState, LedgerHead
+from consents.services import consent_grant, consent_withdraw, ledger_verify
+from tests.consents.factories import PurposeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ledger(subject, other_subject):
+    """Five events over two subjects and two purposes, in this order (seq 1..5)."""
+    first, second = PurposeFactory(), PurposeFactory()
+    consent_grant(subject=subject, purpose_slug=first.slug, actor=subject)
+    consent_grant(subject=other_subject, purpose_slug=first.slug, actor=other_subject)
+    consent_withdraw(subject=subject, purpose_slug=first.slug, actor=subject)
+    consent_grant(subject=subject, purpose_slug=second.slug, actor=subject)
+    consent_grant(subject=subject, purpose_slug=first.slug, actor=subject)
+    return list(ConsentEvent.objects.order_by("seq"))
+
+
+def _verify_ledger() -> str:
+    out = StringIO()
+    call_command("verify_ledger", stdout=out)
+    return out.getvalue()
+
+
+def test_events_are_numbered_from_one_without_gaps(ledger):
+    assert [event.seq for event in ledger] == [1, 2, 3, 4, 5]
+
+
+def test_first_event_links_to_the_genesis_hash(ledger):
+    assert ledger[0].prev_hash == GENESIS_HASH == "0" * 64
+
+
+def test_each_event_links_to_the_hash_of_the_one_before(ledger):
+    for previous, event in pairwise(ledger):
+        assert event.prev_hash == previous.hash
+
+
+def test_each_stored_hash_matches_the_event_content(ledger):
+    for event in ledger:
+        assert len(event.hash) == 64
+        assert hash_of_event(event) == event.hash
+
+
+def test_ledger_head_points_at_the_last_event(ledger):
+    head = LedgerHead.objects.get(pk=1)
+    assert (head.last_seq, head.last_hash) == (5, ledger[-1].hash)
+
+
+def test_verify_ledger_passes_on_an_intact_ledger_and_prints_the_count(ledger):
+    output = _verify_ledger()
+
+    assert "Ledger intact" in output
+    assert "5 events" in output
+
+
+def test_verify_ledger_passes_on_an_empty_ledger(db):
+    assert "0 events" in _verify_ledger()
+
+
+def test_ledger_verify_reports_an_intact_ledger(ledger):
+    result = ledger_verify()
+
+    assert result.ok is True
+    assert result.checked == 5
+    assert result.broken_seq is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda event: {"granted": not event.granted}, id="granted"),
+        pytest.param(lambda event: {"purpose_version": event.purpose_version + 1}, id="purpose_version"),
+        pytest.param(lambda event: {"created_at": event.created_at - timedelta(days=1)}, id="created_at"),
+        pytest.param(lambda event: {"actor": "system"}, id="actor"),
+        pytest.param(lambda event: {"channel": "admin"}, id="channel"),
+    ],
+)
+def test_verify_ledger_fails_naming_an_edited_event(ledger, change):
+    edited = ledger[2]
+    ConsentEvent.objects.filter(pk=edited.pk).update(**change(edited))
+
+    with pytest.raises(CommandError, match=r"#3\b") as excinfo:
+        _verify_ledger()
+
+    assert excinfo.value.returncode == 1
+
+
+def test_verify_ledger_exits_with_status_one_when_broken(ledger):
+    ConsentEvent.objects.filter(seq=2).update(granted=False)
+
+    with pytest.raises(SystemExit) as excinfo:
+        ManagementUtility(["manage.py", "verify_ledger"]).execute()
+
+    assert excinfo.value.code == 1
+
+
+def test_rehashing_an_edited_event_breaks_the_link_from_the_next_one(ledger):
+    # given: an attacker edits event #3 and recomputes its own hash
+    edited = ledger[2]
+    edited.granted = not edited.granted
+    ConsentEvent.objects.filter(pk=edited.pk).update(granted=edited.granted, hash=hash_of_event(edited))
+
+    # then: event #4 no longer links to it
+    result = ledger_verify()
+    assert result.ok is False
+    assert result.broken_seq == 4
+
+
+def test_verify_ledger_detects_a_deleted_middle_event(ledger):
+    # event #3 is no state's last event: the subject decided on the same purpose again at #5
+    ConsentEvent.objects.filter(seq=3).delete()
+
+    with pytest.raises(CommandError, match=r"#3\b"):
+        _verify_ledger()
+
+
+def test_verify_ledger_detects_a_deleted_last_event(ledger):
+    last = ledger[-1]
+    # the state row protects its last event; whoever deletes the event has to remove the state too
+    ConsentState.objects.filter(last_event=last).delete()
+    ConsentEvent.objects.filter(pk=last.pk).delete()
+
+    with pytest.raises(CommandError, match=r"#5\b"):
+        _verify_ledger()
+
+
+def test_ledger_verify_counts_events_checked_before_the_break(ledger):
+    ConsentEvent.objects.filter(seq=4).update(granted=False)
+
+    result = ledger_verify()
+
+    assert (result.ok, result.broken_seq, result.checked) == (False, 4, 3)
+
+
+def test_deleting_the_subject_keeps_the_ledger_verifying(ledger, subject):
+    subject_ref = subject.ledger_ref
+
+    subject.delete()
+
+    tombstones = ConsentEvent.objects.filter(subject_ref=subject_ref)
+    assert tombstones.count() == 4
+    assert not tombstones.filter(subject__isnull=False).exists()
+    assert ledger_verify().ok is True
+    assert "5 events" in _verify_ledger()
+
+
+def test_deleting_the_subject_removes_their_state_rows(ledger, subject, other_subject):
+    subject.delete()
+
+    assert list(ConsentState.objects.values_list("subject", flat=True)) == [other_subject.pk]
