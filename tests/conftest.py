@@ -89,3 +89,27 @@ def me_api(subject):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+# --- Celery: a real worker on the broker when CELERY_BROKER_URL is set (CI), eager otherwise --
+@pytest.fixture(scope="session")
+def _celery_worker_session(django_db_setup, django_db_blocker):
+    """One in-process worker for the session, started only if a test asks for it and a broker is set."""
+    from django.conf import settings
+
+    from config.celery import app
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        yield None
+        return
+    from celery.contrib.testing.worker import start_worker
+
+    app.control.purge()  # tasks left on the broker by an earlier run must not run against this database
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING") as worker:
+        yield worker
+
+
+@pytest.fixture
+def celery_worker(_celery_worker_session):
+    """Use with django_db(transaction=True): the worker sees only committed rows."""
+    return _celery_worker_session
