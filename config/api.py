@@ -3,7 +3,7 @@
 from http import HTTPStatus
 
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -76,3 +76,34 @@ class CreatedCursorPagination(CursorPagination):
 def api_not_found(request, rest: str):
     """Unknown paths under /api/ answer problem details, not an HTML page."""
     return problem_response(status=404, code="not_found", detail="No such API endpoint.")
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details, as every error of both APIs is shaped."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="Machine-readable error code, e.g. consent_required, not_found, invalid.")
+    errors = serializers.DictField(required=False, help_text="Field errors, for code `invalid`.")
+
+
+_PROBLEM_DESCRIPTIONS = {
+    400: "Invalid input (`invalid`, `parse_error`, or a domain code).",
+    401: "Missing or invalid credentials.",
+    403: "Not allowed (`insufficient_scope`, `csrf_failed`, `consent_required`, ...).",
+    404: "Unknown, or not yours: both answer alike (`not_found`).",
+    413: "Too large (`too_large`).",
+    429: "Rate limit reached; see the Retry-After header (`throttled`).",
+}
+
+
+def with_problems(responses: dict, *statuses: int) -> dict:
+    """Add problem-details error responses to an operation's documented responses."""
+    from drf_spectacular.utils import OpenApiResponse
+
+    documented = dict(responses)
+    for status in statuses:
+        documented[status] = OpenApiResponse(ProblemSerializer, description=_PROBLEM_DESCRIPTIONS[status])
+    return documented

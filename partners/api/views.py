@@ -1,12 +1,13 @@
 """Partner API v1 (DESIGN.md): one thin view per operation, scoped to the calling partner."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import with_problems
 from consents.selectors import consent_states_for_subject, purpose_list_active
 from partners.api.permissions import HasScope, PartnerAuthentication, PartnerRateThrottle, partner_for_request
 from partners.selectors import (
@@ -33,7 +34,10 @@ class PingApi(PartnerApi):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="ping", responses=inline_serializer("Ping", {"ok": serializers.BooleanField()}))
+    @extend_schema(
+        operation_id="ping",
+        responses=with_problems({200: inline_serializer("Ping", {"ok": serializers.BooleanField()})}, 401, 429),
+    )
     def get(self, request):
         return Response({"ok": True})
 
@@ -41,6 +45,7 @@ class PingApi(PartnerApi):
 class PurposeListApi(PartnerApi):
     required_scopes = ["consents:read"]
 
+    @extend_schema_serializer(component_name="Purpose")
     class OutputSerializer(serializers.Serializer):
         slug = serializers.SlugField()
         title = serializers.CharField()
@@ -50,7 +55,9 @@ class PurposeListApi(PartnerApi):
 
     @extend_schema(
         operation_id="purposes_list",
-        responses=inline_serializer("PurposeList", {"purposes": OutputSerializer(many=True)}),
+        responses=with_problems(
+            {200: inline_serializer("PurposeList", {"purposes": OutputSerializer(many=True)})}, 401, 403, 429
+        ),
     )
     def get(self, request):
         return Response({"purposes": self.OutputSerializer(purpose_list_active(), many=True).data})
@@ -59,14 +66,20 @@ class PurposeListApi(PartnerApi):
 class LinkRedeemApi(PartnerApi):
     required_scopes = ["links:write"]
 
+    @extend_schema_serializer(component_name="LinkRedeemRequest")
     class InputSerializer(serializers.Serializer):
         code = serializers.CharField(max_length=20)
 
+    @extend_schema_serializer(component_name="Link")
     class OutputSerializer(serializers.Serializer):
         subject_id = serializers.UUIDField(source="pairwise_id")
         linked_at = serializers.DateTimeField()
 
-    @extend_schema(operation_id="links_redeem", request=InputSerializer, responses={201: OutputSerializer})
+    @extend_schema(
+        operation_id="links_redeem",
+        request=InputSerializer,
+        responses=with_problems({201: OutputSerializer}, 400, 401, 403, 429),
+    )
     def post(self, request):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -74,6 +87,7 @@ class LinkRedeemApi(PartnerApi):
         return Response(self.OutputSerializer(link).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_serializer(component_name="SubjectConsent")
 class ConsentRowSerializer(serializers.Serializer):
     purpose = serializers.CharField(source="purpose_slug")
     granted = serializers.BooleanField()
@@ -87,8 +101,17 @@ class SubjectConsentListApi(PartnerApi):
 
     @extend_schema(
         operation_id="subject_consents_list",
-        responses=inline_serializer(
-            "SubjectConsents", {"subject_id": serializers.UUIDField(), "consents": ConsentRowSerializer(many=True)}
+        responses=with_problems(
+            {
+                200: inline_serializer(
+                    "SubjectConsents",
+                    {"subject_id": serializers.UUIDField(), "consents": ConsentRowSerializer(many=True)},
+                )
+            },
+            401,
+            403,
+            404,
+            429,
         ),
     )
     def get(self, request, subject_id):
@@ -104,10 +127,12 @@ class ConsentCheckApi(PartnerApi):
     required_scopes = ["consents:read"]
     throttle_scope = "partner_bulk"
 
+    @extend_schema_serializer(component_name="ConsentCheckRequest")
     class InputSerializer(serializers.Serializer):
         subject_ids = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1, max_length=1000)
         purposes = serializers.ListField(child=serializers.SlugField(max_length=64), min_length=1, max_length=100)
 
+    @extend_schema_serializer(component_name="ConsentCheckResult")
     class OutputSerializer(serializers.Serializer):
         subject_id = serializers.CharField()
         purpose = serializers.CharField()
@@ -117,7 +142,13 @@ class ConsentCheckApi(PartnerApi):
     @extend_schema(
         operation_id="consent_checks_create",
         request=InputSerializer,
-        responses=inline_serializer("ConsentCheckResults", {"results": OutputSerializer(many=True)}),
+        responses=with_problems(
+            {200: inline_serializer("ConsentCheckResults", {"results": OutputSerializer(many=True)})},
+            400,
+            401,
+            403,
+            429,
+        ),
     )
     def post(self, request):
         body = self.InputSerializer(data=request.data)
@@ -134,8 +165,9 @@ class ConsentCheckApi(PartnerApi):
 class EventListApi(PartnerApi):
     required_scopes = ["events:read"]
 
+    @extend_schema_serializer(component_name="Event")
     class OutputSerializer(serializers.Serializer):
-        id = serializers.CharField(source="webhook_id")
+        id = serializers.CharField(source="webhook_id", help_text="The webhook-id header of the same event.")
         type = serializers.CharField(source="event_type")
         timestamp = serializers.CharField(source="payload.timestamp")
         data = serializers.DictField(source="payload.data")
@@ -146,13 +178,21 @@ class EventListApi(PartnerApi):
             OpenApiParameter("after", OpenApiTypes.STR, description="The `next_cursor` of the previous page."),
             OpenApiParameter("limit", OpenApiTypes.INT, description="At most 500; 100 by default."),
         ],
-        responses=inline_serializer(
-            "EventFeed",
+        responses=with_problems(
             {
-                "events": OutputSerializer(many=True),
-                "next_cursor": serializers.CharField(allow_null=True),
-                "has_more": serializers.BooleanField(),
+                200: inline_serializer(
+                    "EventFeed",
+                    {
+                        "events": OutputSerializer(many=True),
+                        "next_cursor": serializers.CharField(allow_null=True),
+                        "has_more": serializers.BooleanField(),
+                    },
+                )
             },
+            400,
+            401,
+            403,
+            429,
         ),
     )
     def get(self, request):
@@ -181,17 +221,21 @@ class MeLinkCodeCreateApi(APIView):
     @extend_schema(
         operation_id="me_link_codes_create",
         request=None,
-        responses={
-            201: inline_serializer(
-                "LinkCode", {"code": serializers.CharField(), "expires_at": serializers.DateTimeField()}
-            )
-        },
+        responses=with_problems(
+            {
+                201: inline_serializer(
+                    "LinkCode", {"code": serializers.CharField(), "expires_at": serializers.DateTimeField()}
+                )
+            },
+            403,
+        ),
     )
     def post(self, request):
         link_code, code = link_code_create(subject=request.user)
         return Response({"code": code, "expires_at": link_code.expires_at}, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_serializer(component_name="ConnectedApp")
 class MeLinkOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="pairwise_id")
     partner = serializers.CharField(source="partner.name")
@@ -206,14 +250,16 @@ class MeLinkOutputSerializer(serializers.Serializer):
 class MeLinkListApi(APIView):
     @extend_schema(
         operation_id="me_links_list",
-        responses=inline_serializer("MeLinks", {"links": MeLinkOutputSerializer(many=True)}),
+        responses=with_problems(
+            {200: inline_serializer("ConnectedApps", {"links": MeLinkOutputSerializer(many=True)})}, 403
+        ),
     )
     def get(self, request):
         return Response({"links": MeLinkOutputSerializer(link_list_for_subject(subject=request.user), many=True).data})
 
 
 class MeLinkDeleteApi(APIView):
-    @extend_schema(operation_id="me_links_delete", responses={204: None})
+    @extend_schema(operation_id="me_links_delete", responses=with_problems({204: None}, 403, 404))
     def delete(self, request, link_id):
         link_unlink(link=link_get_for_subject(subject=request.user, link_id=link_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
