@@ -29,7 +29,8 @@ class AuditedViewMixin:
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
-        if obj is not None and request.method == "GET":
+        # Only a view that will be shown is logged: a refused attempt (403) is not a view.
+        if obj is not None and request.method == "GET" and self.has_view_or_change_permission(request, obj):
             subject = obj if isinstance(obj, User) else getattr(obj, self.audit_subject_field, None)
             staff_action_log(
                 actor=request.user,

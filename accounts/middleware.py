@@ -21,4 +21,10 @@ class SessionLifetimeMiddleware:
             started = request.session.setdefault(_STARTED_KEY, now)
             if now - started > settings.SESSION_ABSOLUTE_LIFETIME.total_seconds():
                 logout(request)
-        return self.get_response(request)
+        response = self.get_response(request)
+        # Stamp the sign-in request itself, so that the lifetime counts from signing in. API views may
+        # leave request.user as None (a partner's client-credentials token has no user).
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and _STARTED_KEY not in request.session:
+            request.session[_STARTED_KEY] = time.time()
+        return response

@@ -6,6 +6,8 @@ Setting DJANGO_SECRET_KEY marks a production deployment: DEBUG then defaults to 
 secure-by-default switch (HTTPS-only cookies, HSTS, SSL redirect) turns on.
 """
 
+import base64
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -200,6 +202,17 @@ if _bucket:
             "querystring_auth": True,
         },
     }
+# Face images: size limit, and the master keys that wrap each subject's data key ("id:base64(32 bytes)",
+# comma-separated, newest first; older ones still unwrap until `rotate_master_key` re-wraps everything).
+FACE_UPLOAD_MAX_BYTES = env.int("FACE_UPLOAD_MAX_BYTES", default=10_000_000)
+MEDIA_MASTER_KEYS = env.list("MEDIA_MASTER_KEYS", default=[])
+if not MEDIA_MASTER_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("MEDIA_MASTER_KEYS must be set when DEBUG is off.")
+    # Local use only (DEBUG is on): a master key derived from the local secret key.
+    MEDIA_MASTER_KEYS = ["local:" + base64.b64encode(hashlib.sha256(b"media-master:" + SECRET_KEY.encode()).digest()).decode()]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 STORAGES = {
     "default": _media,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -211,8 +224,8 @@ vars().update(_email)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Face privacy portal <privacy@localhost>")
 
 # --- Celery ----------------------------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL  # embedded: eager; production: Redis + worker + beat
+CELERY_TASK_ALWAYS_EAGER = not env("CELERY_BROKER_URL", default="")  # embedded: eager; production: Redis + worker + beat
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # allowed only because every task is idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -222,6 +235,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "webhook-sweep": {"task": "partners.tasks.webhook_sweep", "schedule": 60.0},
+    "uploads-sweep": {"task": "media_vault.tasks.uploads_sweep", "schedule": 300.0},
 }
 
 # --- Webhooks (Standard Webhooks) ------------------------------------------------------------

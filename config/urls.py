@@ -16,6 +16,7 @@ urlpatterns = [
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("api/v1/", include("consents.api.urls")),
     path("api/v1/", include("partners.api.urls")),
+    path("api/v1/", include("media_vault.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("api/<path:rest>", api_not_found),

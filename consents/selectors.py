@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from accounts.models import User
 from consents.models import ConsentEvent, ConsentState, ConsentStateName, Purpose
@@ -81,3 +81,10 @@ def consent_history_for_subject(*, subject: User) -> QuerySet[ConsentEvent]:
 def purposes_granted_for_subject(*, subject: User) -> set[str]:
     """Slugs of the active purposes the subject has granted now (rule 1's gate)."""
     return {s.purpose_slug for s in consent_states_for_subject(subject=subject) if s.granted}
+
+
+def consent_states_granted() -> QuerySet[ConsentState]:
+    """The state rows that count as yes, for queries across many subjects (same rule as consent_state_name)."""
+    return ConsentState.objects.filter(
+        granted=True, purpose__active=True, purpose_version__gte=F("purpose__min_valid_version")
+    )

@@ -89,7 +89,19 @@ def consent_decide(
         event_type="consent.granted" if granted else "consent.withdrawn",
         data={"purpose": purpose.slug, "purpose_version": event.purpose_version},
     )
+    if not granted:
+        transaction.on_commit(lambda: _orphaned_uploads_erase_enqueue(subject_id=subject.pk))
     return event
+
+
+def _orphaned_uploads_erase_enqueue(*, subject_id: int) -> None:
+    """Rule 2: uploads left with no granted purpose go in the background (the beat sweep backs this up)."""
+    from media_vault.tasks import uploads_erase_orphaned as uploads_erase_orphaned_task
+
+    try:
+        uploads_erase_orphaned_task.delay(subject_id=subject_id)
+    except Exception:  # the withdrawal is already committed; the sweep erases within minutes anyway
+        logger.exception("could not enqueue orphaned-upload erasure subject=%s", subject_id)
 
 
 def consent_grant(*, subject: User, purpose_slug: str, channel: str = Channel.WEB, actor=None) -> ConsentEvent:

@@ -1,0 +1,77 @@
+"""Reads of face uploads and access events, scoped to who asks (rule 5; partners see only their own)."""
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts.models import User
+from media_vault.exceptions import UploadNotFound
+from media_vault.models import AccessEvent, FaceUpload
+from media_vault.storage import subject_data_key, vault_object_read
+
+ACCESS_HISTORY_PER_UPLOAD = 5
+
+
+def upload_list_for_subject(*, subject: User, source: str | None = None, purpose_slug: str | None = None) -> QuerySet[FaceUpload]:
+    """Every face upload tied to the subject, from every source, newest first, with what a page shows."""
+    uploads = (
+        FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED)
+        .select_related("partner")
+        .prefetch_related(
+            "purposes",
+            Prefetch(
+                "access_events",
+                queryset=AccessEvent.objects.select_related("partner").order_by("-created_at", "-id"),
+                to_attr="access_history",
+            ),
+        )
+        .order_by("-created_at", "-id")
+    )
+    if source:
+        uploads = uploads.filter(source=source)
+    if purpose_slug:
+        uploads = uploads.filter(purposes__slug=purpose_slug)
+    return uploads
+
+
+def upload_get_for_subject(*, subject: User, upload_id) -> FaceUpload:
+    """One of the subject's own uploads; 404 for anyone else's and for unknown ids alike."""
+    upload = _by_id(FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED), upload_id)
+    if upload is None:
+        raise UploadNotFound()
+    return upload
+
+
+def upload_list_for_partner(*, partner, subject: User) -> QuerySet[FaceUpload]:
+    """The calling partner's own uploads for one subject."""
+    return (
+        FaceUpload.objects.filter(subject=subject, partner=partner, status=FaceUpload.Status.STORED)
+        .prefetch_related("purposes")
+        .order_by("-created_at", "-id")
+    )
+
+
+def upload_get_for_partner(*, partner, subject: User, upload_id) -> FaceUpload:
+    """One upload of this partner for this subject; 404 for every other upload."""
+    upload = _by_id(upload_list_for_partner(partner=partner, subject=subject), upload_id)
+    if upload is None:
+        raise UploadNotFound()
+    return upload
+
+
+def _by_id(uploads: QuerySet[FaceUpload], upload_id) -> FaceUpload | None:
+    import uuid
+
+    try:
+        return uploads.filter(pk=uuid.UUID(str(upload_id))).first()
+    except ValueError:
+        return None
+
+
+def upload_image_bytes(*, upload: FaceUpload, thumbnail: bool = False) -> bytes:
+    """The decrypted stored image (or its thumbnail). Callers record the access."""
+    name = upload.thumbnail_object_name if thumbnail else upload.object_name
+    return vault_object_read(data_key=subject_data_key(subject=upload.subject), name=name)
+
+
+def access_event_list_for_subject(*, subject: User) -> QuerySet[AccessEvent]:
+    """Every recorded read of the subject's images and exports, newest first."""
+    return AccessEvent.objects.filter(subject=subject).select_related("partner").order_by("-created_at", "-id")

@@ -1,0 +1,79 @@
+"""Encrypted objects in the configured storage (local files or S3 through django-storages)."""
+
+import secrets
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+
+from accounts.models import User
+from media_vault.crypto import (
+    data_key_generate,
+    data_key_unwrap,
+    data_key_wrap,
+    object_decrypt,
+    object_encrypt,
+)
+from media_vault.exceptions import StorageUnavailable
+from media_vault.models import SubjectKey
+
+_STORAGE_ERRORS = (BotoCoreError, ClientError, OSError)
+
+
+def _key_context(subject: User) -> bytes:
+    return b"subject-key:" + str(subject.ledger_ref).encode()
+
+
+def subject_data_key(*, subject: User) -> bytes:
+    """The subject's data key, made on first use. Only its wrapped form is ever stored."""
+    row = SubjectKey.objects.filter(subject=subject).first()
+    if row is None:
+        wrapped, key_id = data_key_wrap(data_key=data_key_generate(), context=_key_context(subject))
+        try:
+            with transaction.atomic():
+                row = SubjectKey.objects.create(subject=subject, wrapped_key=wrapped, master_key_id=key_id)
+        except IntegrityError:  # made by a concurrent upload a moment ago
+            row = SubjectKey.objects.get(subject=subject)
+    return data_key_unwrap(wrapped=row.wrapped_key, context=_key_context(subject), master_key_id=row.master_key_id)
+
+
+def subject_data_key_rewrap(*, key: SubjectKey, master_key_id: str) -> SubjectKey:
+    """Wrap a data key under another master key (rotation); the objects themselves are untouched."""
+    context = _key_context(key.subject)
+    data_key = data_key_unwrap(wrapped=key.wrapped_key, context=context, master_key_id=key.master_key_id)
+    key.wrapped_key, key.master_key_id = data_key_wrap(data_key=data_key, context=context, master_key_id=master_key_id)
+    key.save(update_fields=["wrapped_key", "master_key_id"])
+    return key
+
+
+def vault_object_put(*, data_key: bytes, plaintext: bytes) -> str:
+    """Encrypt and store one object under a random name that says nothing about its subject."""
+    name = f"vault/{secrets.token_hex(20)}"
+    try:
+        saved = default_storage.save(name, ContentFile(object_encrypt(data_key=data_key, name=name, plaintext=plaintext)))
+    except _STORAGE_ERRORS as error:
+        raise StorageUnavailable(str(error)) from error
+    if saved != name:  # never expected with random names; refuse rather than mis-decrypt later
+        default_storage.delete(saved)
+        raise StorageUnavailable("storage renamed the object")
+    return name
+
+
+def vault_object_read(*, data_key: bytes, name: str) -> bytes:
+    try:
+        with default_storage.open(name, "rb") as handle:
+            blob = handle.read()
+    except _STORAGE_ERRORS as error:
+        raise StorageUnavailable(str(error)) from error
+    return object_decrypt(data_key=data_key, name=name, blob=blob)
+
+
+def vault_object_delete(*, name: str) -> None:
+    """Delete one object; deleting one that is already gone succeeds (erasure is retried)."""
+    try:
+        default_storage.delete(name)
+    except FileNotFoundError:
+        return
+    except _STORAGE_ERRORS as error:
+        raise StorageUnavailable(str(error)) from error
