@@ -7,7 +7,6 @@ under another name does not decrypt. Destroying the subject's wrapped key makes 
 
 import base64
 import os
-from functools import cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
@@ -17,7 +16,6 @@ MAGIC = b"FPV1"
 _NONCE = 12
 
 
-@cache
 def master_keys() -> dict[str, bytes]:
     """Master keys by id; the first in MEDIA_MASTER_KEYS wraps new keys, the others still unwrap."""
     entries = settings.MEDIA_MASTER_KEYS
@@ -25,7 +23,7 @@ def master_keys() -> dict[str, bytes]:
     for entry in entries:
         key_id, _, encoded = entry.partition(":")
         key = base64.b64decode(encoded)
-        if len(key) != 32 or not key_id:  # noqa: PLR2004
+        if len(key) != 32 or not key_id:
             raise ImproperlyConfigured("Each MEDIA_MASTER_KEYS entry is id:base64 of 32 bytes.")
         keys[key_id] = key
     return keys

@@ -43,7 +43,11 @@ class FaceUpload(models.Model):
     )
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
     partner = models.ForeignKey(
-        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="uploads",
+        "partners.Partner",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="uploads",
         verbose_name=_("partner"),
     )
     purposes = models.ManyToManyField("consents.Purpose", related_name="uploads", verbose_name=_("purposes"))
@@ -105,17 +109,29 @@ class AccessEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_events", verbose_name=_("subject")
     )
     upload = models.ForeignKey(
-        FaceUpload, on_delete=models.SET_NULL, null=True, blank=True, related_name="access_events",
+        FaceUpload,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="access_events",
         verbose_name=_("upload"),
     )
     upload_ref = models.UUIDField(_("upload id"), null=True, blank=True)
     actor_kind = models.CharField(_("who"), max_length=10, choices=ActorKind.choices)
     partner = models.ForeignKey(
-        "partners.Partner", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "partners.Partner",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("partner"),
     )
     staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("staff member"),
     )
     action = models.CharField(_("what"), max_length=10, choices=Action.choices)

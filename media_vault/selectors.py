@@ -10,7 +10,9 @@ from media_vault.storage import subject_data_key, vault_object_read
 ACCESS_HISTORY_PER_UPLOAD = 5
 
 
-def upload_list_for_subject(*, subject: User, source: str | None = None, purpose_slug: str | None = None) -> QuerySet[FaceUpload]:
+def upload_list_for_subject(
+    *, subject: User, source: str | None = None, purpose_slug: str | None = None
+) -> QuerySet[FaceUpload]:
     """Every face upload tied to the subject, from every source, newest first, with what a page shows."""
     uploads = (
         FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED)

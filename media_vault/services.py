@@ -101,7 +101,11 @@ def upload_erase(*, upload_id, notify_partner: bool = True) -> bool:
         if locked is None:
             return False
         if notify_partner and locked.partner_id:
-            link = Link.objects.filter(partner_id=locked.partner_id, subject_id=locked.subject_id).order_by("-linked_at").first()
+            link = (
+                Link.objects.filter(partner_id=locked.partner_id, subject_id=locked.subject_id)
+                .order_by("-linked_at")
+                .first()
+            )
             if link is not None:
                 webhook_enqueue(link=link, event_type="upload.erased", data={"upload_id": str(locked.pk)})
         AccessEvent.objects.filter(upload=locked).update(upload=None, upload_ref=locked.pk)
@@ -139,8 +143,14 @@ def upload_access_record(
 ) -> AccessEvent:
     """Rule 5: record one read of a face image."""
     return AccessEvent.objects.create(
-        subject_id=upload.subject_id, upload=upload, upload_ref=upload.pk, actor_kind=actor_kind, action=action,
-        partner=partner, staff=staff, reason=reason,
+        subject_id=upload.subject_id,
+        upload=upload,
+        upload_ref=upload.pk,
+        actor_kind=actor_kind,
+        action=action,
+        partner=partner,
+        staff=staff,
+        reason=reason,
     )
 
 
@@ -154,7 +164,38 @@ def upload_reveal(*, upload: FaceUpload, staff: User, reason: str, now: datetime
     if len(reason) < 10:
         raise ReasonRequired()
     now = now or timezone.now()
-    grant = RevealGrant.objects.create(upload=upload, staff=staff, reason=reason, created_at=now, expires_at=now + REVEAL_LIFETIME)
-    upload_access_record(upload=upload, actor_kind=AccessEvent.ActorKind.STAFF, action=AccessEvent.Action.REVEAL, staff=staff, reason=reason)
-    staff_action_log(actor=staff, kind=StaffAction.Kind.REVEAL, subject=upload.subject, target=f"media_vault.FaceUpload:{upload.pk}", reason=reason)
+    grant = RevealGrant.objects.create(
+        upload=upload, staff=staff, reason=reason, created_at=now, expires_at=now + REVEAL_LIFETIME
+    )
+    upload_access_record(
+        upload=upload,
+        actor_kind=AccessEvent.ActorKind.STAFF,
+        action=AccessEvent.Action.REVEAL,
+        staff=staff,
+        reason=reason,
+    )
+    staff_action_log(
+        actor=staff,
+        kind=StaffAction.Kind.REVEAL,
+        subject=upload.subject,
+        target=f"media_vault.FaceUpload:{upload.pk}",
+        reason=reason,
+    )
     return grant
+
+
+def data_keys_rewrap(*, master_key_id: str | None = None) -> int:
+    """Rotation: wrap every subject's data key under the current master key. Objects stay as they are."""
+    from media_vault.crypto import current_master_key_id
+    from media_vault.models import SubjectKey
+    from media_vault.storage import subject_data_key_rewrap
+
+    target = master_key_id or current_master_key_id()
+    rewrapped = 0
+    for key_id in SubjectKey.objects.exclude(master_key_id=target).values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            key = SubjectKey.objects.select_for_update().select_related("subject").filter(pk=key_id).first()
+            if key is not None and key.master_key_id != target:
+                subject_data_key_rewrap(key=key, master_key_id=target)
+                rewrapped += 1
+    return rewrapped

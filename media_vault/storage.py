@@ -51,7 +51,9 @@ def vault_object_put(*, data_key: bytes, plaintext: bytes) -> str:
     """Encrypt and store one object under a random name that says nothing about its subject."""
     name = f"vault/{secrets.token_hex(20)}"
     try:
-        saved = default_storage.save(name, ContentFile(object_encrypt(data_key=data_key, name=name, plaintext=plaintext)))
+        saved = default_storage.save(
+            name, ContentFile(object_encrypt(data_key=data_key, name=name, plaintext=plaintext))
+        )
     except _STORAGE_ERRORS as error:
         raise StorageUnavailable(str(error)) from error
     if saved != name:  # never expected with random names; refuse rather than mis-decrypt later

@@ -3,7 +3,13 @@
 from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -75,13 +81,18 @@ class SubjectUploadListCreateApi(PartnerApi):
                     },
                 )
             },
-            401, 403, 404, 429,
+            401,
+            403,
+            404,
+            429,
         ),
     )
     def get(self, request, subject_id):
         link = link_get_for_partner(partner=partner_for_request(request), subject_id=subject_id)
         paginator = CreatedCursorPagination()
-        page = paginator.paginate_queryset(upload_list_for_partner(partner=link.partner, subject=link.subject), request, view=self)
+        page = paginator.paginate_queryset(
+            upload_list_for_partner(partner=link.partner, subject=link.subject), request, view=self
+        )
         return paginator.get_paginated_response(UploadOutputSerializer(page, many=True).data)
 
     @extend_schema(
@@ -108,13 +119,20 @@ class SubjectUploadContentApi(PartnerApi):
 
     @extend_schema(
         operation_id="subject_upload_content",
-        responses=with_problems({200: OpenApiResponse(OpenApiTypes.BINARY, description="The stored image bytes.")}, 401, 403, 404, 429),
+        responses=with_problems(
+            {200: OpenApiResponse(OpenApiTypes.BINARY, description="The stored image bytes.")}, 401, 403, 404, 429
+        ),
     )
     def get(self, request, subject_id, upload_id):
         link = link_get_for_partner(partner=partner_for_request(request), subject_id=subject_id)
         upload = upload_get_for_partner(partner=link.partner, subject=link.subject, upload_id=upload_id)
         data = upload_image_bytes(upload=upload)
-        upload_access_record(upload=upload, actor_kind=AccessEvent.ActorKind.PARTNER, action=AccessEvent.Action.CONTENT, partner=link.partner)
+        upload_access_record(
+            upload=upload,
+            actor_kind=AccessEvent.ActorKind.PARTNER,
+            action=AccessEvent.Action.CONTENT,
+            partner=link.partner,
+        )
         return image_response(data=data, content_type=upload.content_type)
 
 
@@ -138,7 +156,9 @@ class MeUploadOutputSerializer(UploadOutputSerializer):
 class MeUploadListApi(APIView):
     @extend_schema(
         operation_id="me_uploads_list",
-        responses=with_problems({200: inline_serializer("MyFaceUploads", {"uploads": MeUploadOutputSerializer(many=True)})}, 403),
+        responses=with_problems(
+            {200: inline_serializer("MyFaceUploads", {"uploads": MeUploadOutputSerializer(many=True)})}, 403
+        ),
     )
     def get(self, request):
         uploads = upload_list_for_subject(subject=request.user)
