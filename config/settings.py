@@ -210,7 +210,9 @@ if not MEDIA_MASTER_KEYS:
     if not DEBUG:
         raise ImproperlyConfigured("MEDIA_MASTER_KEYS must be set when DEBUG is off.")
     # Local use only (DEBUG is on): a master key derived from the local secret key.
-    MEDIA_MASTER_KEYS = ["local:" + base64.b64encode(hashlib.sha256(b"media-master:" + SECRET_KEY.encode()).digest()).decode()]
+    MEDIA_MASTER_KEYS = [
+        "local:" + base64.b64encode(hashlib.sha256(b"media-master:" + SECRET_KEY.encode()).digest()).decode()
+    ]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 STORAGES = {
@@ -224,7 +226,8 @@ vars().update(_email)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Face privacy portal <privacy@localhost>")
 
 # --- Celery ----------------------------------------------------------------------------------
-CELERY_TASK_ALWAYS_EAGER = not env("CELERY_BROKER_URL", default="")  # embedded: eager; production: Redis + worker + beat
+# Embedded: tasks run eagerly in-process; production: Redis, workers and beat.
+CELERY_TASK_ALWAYS_EAGER = not env("CELERY_BROKER_URL", default="")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # allowed only because every task is idempotent

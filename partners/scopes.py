@@ -1,4 +1,5 @@
 from oauth2_provider.scopes import SettingsScopes
+from oauthlib.oauth2.rfc6749.errors import UnauthorizedClientError
 
 
 class PartnerScopes(SettingsScopes):
@@ -6,8 +7,10 @@ class PartnerScopes(SettingsScopes):
 
     def _partner_scopes(self, application) -> list[str]:
         partner = getattr(application, "partner", None) if application is not None else None
-        if partner is None or not partner.active:
+        if partner is None:
             return []
+        if not partner.active:  # without this, /o/token/ would still issue a disabled partner a scopeless token
+            raise UnauthorizedClientError(description="This app is disabled.")
         return partner.scopes
 
     def get_available_scopes(self, application=None, request=None, *args, **kwargs):

@@ -1,5 +1,6 @@
 """Partner authentication, scopes and throttling for the partner API."""
 
+from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication, TokenHasScope
 from rest_framework import exceptions
@@ -20,7 +21,9 @@ class PartnerAuthentication(OAuth2Authentication):
         if partner is None:
             raise exceptions.AuthenticationFailed(_("This app is disabled."), code="partner_disabled")
         request.partner = partner
-        return user, token
+        # A client-credentials token has no user; None would reach Django's request.user and break
+        # middleware that reads `request.user.is_authenticated`. The partner is request.partner.
+        return user or AnonymousUser(), token
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
