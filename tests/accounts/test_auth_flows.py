@@ -174,3 +174,5 @@ def test_too_many_sign_in_requests_from_one_address_answer_429(client, subject, 
 
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
     assert not _signed_in_user(client).is_authenticated
+    assert b"site-header" in response.content  # the portal's own page, not a bare one
+    assert b"Too many attempts" in response.content
