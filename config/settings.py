@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "consents",
     "partners",
     "media_vault",
+    "data_rights",
 ]
 
 MIDDLEWARE = [
@@ -239,7 +240,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "webhook-sweep": {"task": "partners.tasks.webhook_sweep", "schedule": 60.0},
     "uploads-sweep": {"task": "media_vault.tasks.uploads_sweep", "schedule": 300.0},
+    "data-requests-sweep": {"task": "data_rights.tasks.data_requests_sweep", "schedule": 300.0},
 }
+# A data request job holds its row this long between progress updates; a job whose worker died is
+# taken up again after it (by redelivery or by the sweep).
+DATA_REQUEST_LEASE_SECONDS = env.int("DATA_REQUEST_LEASE_SECONDS", default=120)
 
 # --- Webhooks (Standard Webhooks) ------------------------------------------------------------
 # http and private addresses (loopback) are allowed only when this says so: on by default locally.

@@ -79,3 +79,56 @@ def vault_object_delete(*, name: str) -> None:
         return
     except _STORAGE_ERRORS as error:
         raise StorageUnavailable(str(error)) from error
+
+
+def vault_stream_put(*, data_key: bytes, chunks) -> tuple[str, int]:
+    """Encrypt a stream into a temporary file, then store it (S3 uploads it in parts): flat memory."""
+    import tempfile
+
+    from django.core.files import File
+
+    from media_vault.crypto import stream_encrypt
+
+    name = f"vault/{secrets.token_hex(20)}"
+    with tempfile.TemporaryFile() as spool:
+        for sealed in stream_encrypt(data_key=data_key, name=name, chunks=chunks):
+            spool.write(sealed)
+        size = spool.tell()
+        spool.seek(0)
+        try:
+            saved = default_storage.save(name, File(spool, name=name))
+        except _STORAGE_ERRORS as error:
+            raise StorageUnavailable(str(error)) from error
+    if saved != name:
+        default_storage.delete(saved)
+        raise StorageUnavailable("storage renamed the object")
+    return name, size
+
+
+def vault_stream_read(*, data_key: bytes, name: str):
+    """Yield the decrypted chunks of a streamed object, reading it one chunk at a time."""
+    from media_vault.crypto import stream_decrypt
+
+    try:
+        handle = default_storage.open(name, "rb")
+    except _STORAGE_ERRORS as error:
+        raise StorageUnavailable(str(error)) from error
+    with handle:
+        yield from stream_decrypt(data_key=data_key, name=name, handle=handle)
+
+
+def vault_objects_delete(*, names: list[str]) -> None:
+    """Delete many objects: S3 in batches of up to 1,000 keys per request; elsewhere one by one."""
+    bucket = getattr(default_storage, "bucket", None)
+    if bucket is None:
+        for name in names:
+            vault_object_delete(name=name)
+        return
+    for start in range(0, len(names), 1000):
+        batch = names[start : start + 1000]
+        try:
+            result = bucket.delete_objects(Delete={"Objects": [{"Key": n} for n in batch], "Quiet": True})
+        except _STORAGE_ERRORS as error:
+            raise StorageUnavailable(str(error)) from error
+        if result.get("Errors"):
+            raise StorageUnavailable(f"{len(result['Errors'])} objects could not be deleted")

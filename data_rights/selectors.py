@@ -1,0 +1,152 @@
+"""Reads for data requests and for what an export holds (rule 5: everything held about the subject)."""
+
+from django.db.models import QuerySet
+
+from accounts.models import User
+from consents.models import ConsentEvent
+from consents.selectors import consent_states_for_subject
+from data_rights.exceptions import ExportNotAvailable
+from data_rights.models import DataRequest
+from media_vault.models import AccessEvent, FaceUpload
+from partners.models import Link
+
+
+def data_request_list_for_subject(*, subject: User) -> QuerySet[DataRequest]:
+    return DataRequest.objects.filter(subject=subject).order_by("-created_at")
+
+
+def export_get_for_download(*, subject: User, request_id) -> DataRequest:
+    """A ready, unexpired export of this subject; 404 for anything else, including other people's."""
+    import uuid
+
+    from django.utils import timezone
+
+    try:
+        pk = uuid.UUID(str(request_id))
+    except ValueError as error:
+        raise ExportNotAvailable() from error
+    export = DataRequest.objects.filter(
+        pk=pk,
+        subject=subject,
+        kind=DataRequest.Kind.EXPORT,
+        status=DataRequest.Status.READY,
+        expires_at__gt=timezone.now(),
+    ).first()
+    if export is None:
+        raise ExportNotAvailable()
+    return export
+
+
+def export_sections_for_subject(*, subject: User) -> dict:
+    """The JSON files of the export archive, keyed by their names in DESIGN.md."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+
+    profile = {
+        "email": subject.email,
+        "display_name": subject.display_name,
+        "subject_ref": str(subject.ledger_ref),
+        "date_joined": subject.date_joined,
+        "last_login": subject.last_login,
+        "email_addresses": [
+            {"email": a.email, "verified": a.verified, "primary": a.primary}
+            for a in EmailAddress.objects.filter(user=subject)
+        ],
+        "two_factor": sorted(Authenticator.objects.filter(user=subject).values_list("type", flat=True)),
+    }
+    consents = {
+        "current": [
+            {
+                "purpose": s.purpose_slug,
+                "title": s.title,
+                "state": s.state,
+                "granted": s.granted,
+                "purpose_version": s.purpose_version,
+                "changed_at": s.changed_at,
+            }
+            for s in consent_states_for_subject(subject=subject)
+        ],
+        "events": [
+            {
+                "seq": e.seq,
+                "purpose": e.purpose_slug,
+                "purpose_version": e.purpose_version,
+                "granted": e.granted,
+                "channel": e.channel,
+                "actor": e.actor,
+                "created_at": e.created_at,
+                "subject_ref": str(e.subject_ref),
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+            }
+            for e in ConsentEvent.objects.filter(subject=subject).order_by("seq")
+        ],
+    }
+    uploads = [
+        {
+            "id": str(u.pk),
+            "file": f"uploads/{u.pk}.{u.extension}",
+            "source": u.source,
+            "partner": u.partner.name if u.partner else None,
+            "purposes": sorted(p.slug for p in u.purposes.all()),
+            "width": u.width,
+            "height": u.height,
+            "format": u.format,
+            "size_bytes": u.size_bytes,
+            "sha256": u.sha256,
+            "faces_detected": u.faces_detected,
+            "face_boxes": u.face_boxes,
+            "created_at": u.created_at,
+            "retention_until": u.retention_until,
+        }
+        for u in FaceUpload.objects.filter(subject=subject)
+        .select_related("partner")
+        .prefetch_related("purposes")
+        .order_by("created_at")
+        .iterator(chunk_size=500)
+    ]
+    access_log = [
+        {
+            "when": a.created_at,
+            "who": a.actor_kind,
+            "partner": a.partner.name if a.partner else None,
+            "what": a.action,
+            "why": a.reason,
+            "upload_id": str(a.upload_ref) if a.upload_ref else None,
+        }
+        for a in AccessEvent.objects.filter(subject=subject)
+        .select_related("partner")
+        .order_by("created_at")
+        .iterator(chunk_size=1000)
+    ]
+    partners = [
+        {
+            "partner": link.partner.name,
+            "subject_id": str(link.pairwise_id),
+            "linked_at": link.linked_at,
+            "unlinked_at": link.unlinked_at,
+            "last_consent_read_at": link.last_consent_read_at,
+            "scopes": link.partner.scopes,
+        }
+        for link in Link.objects.filter(subject=subject).select_related("partner").order_by("linked_at")
+    ]
+    requests = [
+        {
+            "id": str(r.pk),
+            "kind": r.kind,
+            "status": r.status,
+            "created_at": r.created_at,
+            "deadline": r.deadline,
+            "finished_at": r.finished_at,
+            "expires_at": r.expires_at,
+        }
+        for r in DataRequest.objects.filter(subject=subject).order_by("created_at")
+    ]
+    return {
+        "profile.json": profile,
+        "consents.json": consents,
+        "uploads.json": uploads,
+        "access_log.json": access_log,
+        "partners.json": partners,
+        "requests.json": requests,
+    }

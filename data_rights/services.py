@@ -1,0 +1,264 @@
+"""Export (rule 6) and erasure (rule 7). Every job claims its row, is idempotent and can be resumed."""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.models import User
+from data_rights.archive import archive_stream
+from data_rights.exceptions import ErasureInProgress, ExportInProgress, InvalidPassword
+from data_rights.models import DataRequest
+from data_rights.selectors import export_sections_for_subject
+from media_vault.models import AccessEvent, FaceUpload
+from media_vault.storage import subject_data_key, vault_object_delete, vault_stream_put, vault_stream_read
+
+logger = logging.getLogger(__name__)
+
+EXPORT_LIFETIME = timedelta(days=7)
+MAX_ATTEMPTS = 5
+
+
+def _enqueue(task_name: str, request_id) -> None:
+    from data_rights import tasks
+
+    try:
+        getattr(tasks, task_name).delay(request_id=str(request_id))
+    except Exception:  # the row is the job: the beat sweep queues it again
+        logger.exception("could not enqueue %s request=%s", task_name, request_id)
+
+
+# --- Claiming ------------------------------------------------------------------------------------
+
+
+def _claim(*, request_id, kind: str, now: datetime) -> DataRequest | None:
+    """Take a queued job, or a running one whose worker died (lease expired). None: nothing to do."""
+    lease = timedelta(seconds=settings.DATA_REQUEST_LEASE_SECONDS)
+    with transaction.atomic():
+        job = (
+            DataRequest.objects.select_for_update(skip_locked=True)
+            .filter(pk=request_id, kind=kind)
+            .filter(Q(status=DataRequest.Status.QUEUED) | Q(status=DataRequest.Status.RUNNING, lease_until__lt=now))
+            .first()
+        )
+        if job is None:
+            return None
+        job.status, job.lease_until = DataRequest.Status.RUNNING, now + lease
+        job.started_at = job.started_at or now
+        job.attempts += 1
+        job.save(update_fields=["status", "lease_until", "started_at", "attempts"])
+        return job
+
+
+def _record_failure(*, job: DataRequest, error: Exception) -> None:
+    """Count a failed attempt; after MAX_ATTEMPTS the job is failed and shown to staff, never retried forever."""
+    status = DataRequest.Status.FAILED if job.attempts >= MAX_ATTEMPTS else DataRequest.Status.QUEUED
+    DataRequest.objects.filter(pk=job.pk).update(
+        status=status, lease_until=None, last_error=f"{type(error).__name__}: {error}"[:500]
+    )
+    logger.warning("data request %s attempt %s failed: %s", job.pk, job.attempts, type(error).__name__)
+
+
+def _renew(*, job: DataRequest, done: int, total: int) -> None:
+    lease = timezone.now() + timedelta(seconds=settings.DATA_REQUEST_LEASE_SECONDS)
+    DataRequest.objects.filter(pk=job.pk).update(progress_done=done, progress_total=total, lease_until=lease)
+
+
+# --- Export --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def export_request(*, subject: User) -> DataRequest:
+    """Rule 6: queue an export; one at a time per subject."""
+    try:
+        with transaction.atomic():
+            export = DataRequest.objects.create(subject=subject, kind=DataRequest.Kind.EXPORT)
+    except IntegrityError as error:
+        raise ExportInProgress() from error
+    transaction.on_commit(lambda: _enqueue("export_build", export.pk))
+    return export
+
+
+def export_build(*, request_id, now: datetime | None = None) -> DataRequest | None:
+    """Build the archive of DESIGN.md as a stream, encrypt and store it; mark it ready for 7 days."""
+    now = now or timezone.now()
+    job = _claim(request_id=request_id, kind=DataRequest.Kind.EXPORT, now=now)
+    if job is None or job.subject is None:
+        return None
+    subject = job.subject
+    try:
+        sections = export_sections_for_subject(subject=subject)
+        data_key = subject_data_key(subject=subject)
+        uploads = list(
+            FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED)
+            .order_by("created_at")
+            .values_list("pk", "object_name", "format")
+        )
+
+        def images():
+            for done, (upload_id, object_name, fmt) in enumerate(uploads, start=1):
+                ext = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[fmt]
+                yield f"uploads/{upload_id}.{ext}", vault_stream_read_whole(data_key=data_key, name=object_name)
+                if done % 50 == 0:
+                    _renew(job=job, done=done, total=len(uploads))
+
+        name, size = vault_stream_put(
+            data_key=data_key, chunks=archive_stream(sections=sections, images=images(), now=now)
+        )
+    except Exception as error:
+        _record_failure(job=job, error=error)
+        raise
+    finished = timezone.now()
+    with transaction.atomic():
+        updated = DataRequest.objects.filter(pk=job.pk, status=DataRequest.Status.RUNNING).update(
+            status=DataRequest.Status.READY,
+            archive_object_name=name,
+            archive_size=size,
+            finished_at=finished,
+            expires_at=finished + EXPORT_LIFETIME,
+            lease_until=None,
+            progress_done=len(uploads),
+            progress_total=len(uploads),
+            last_error="",
+        )
+    if not updated:  # someone else finished or cancelled it meanwhile: keep no orphan archive
+        vault_object_delete(name=name)
+        return None
+    _notify(
+        subject=subject,
+        template="data_rights/email/export_ready.txt",
+        context={"expires_at": finished + EXPORT_LIFETIME},
+    )
+    logger.info("export ready request=%s size=%s uploads=%s", job.pk, size, len(uploads))
+    return DataRequest.objects.get(pk=job.pk)
+
+
+def vault_stream_read_whole(*, data_key: bytes, name: str):
+    """One stored image, decrypted (images are single-chunk objects of at most a few MB)."""
+    from media_vault.storage import vault_object_read
+
+    yield vault_object_read(data_key=data_key, name=name)
+
+
+def export_download_stream(*, export: DataRequest, subject: User):
+    """Rule 5: the decrypted archive, chunk by chunk; the download is logged as an access event."""
+    AccessEvent.objects.create(
+        subject=subject, actor_kind=AccessEvent.ActorKind.SUBJECT, action=AccessEvent.Action.EXPORT
+    )
+    return vault_stream_read(data_key=subject_data_key(subject=subject), name=export.archive_object_name)
+
+
+def exports_expire(*, now: datetime | None = None) -> int:
+    """Beat: delete archives past their 7 days; the request row stays, marked expired."""
+    now = now or timezone.now()
+    expired = 0
+    for export in DataRequest.objects.filter(
+        kind=DataRequest.Kind.EXPORT, status=DataRequest.Status.READY, expires_at__lte=now
+    ):
+        vault_object_delete(name=export.archive_object_name)
+        expired += DataRequest.objects.filter(pk=export.pk, status=DataRequest.Status.READY).update(
+            status=DataRequest.Status.EXPIRED, archive_object_name=""
+        )
+    return expired
+
+
+def _notify(*, subject: User | None, template: str, context: dict, email: str | None = None) -> None:
+    address = email or (subject.email if subject else None)
+    if not address:
+        return
+    body = render_to_string(template, {**context, "site_url": settings.SITE_URL})
+    subject_line, _, text = body.partition("\n")
+    send_mail(subject_line.strip(), text.strip(), None, [address])
+
+
+# --- Erasure -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def erasure_request(*, subject: User, password: str) -> DataRequest:
+    """Rule 7, at once: check the password, disable the account, end every session; then erase in the background."""
+    if not subject.check_password(password):
+        raise InvalidPassword()
+    try:
+        with transaction.atomic():
+            erasure = DataRequest.objects.create(
+                subject=subject, kind=DataRequest.Kind.ERASURE, notify_email=subject.email
+            )
+    except IntegrityError as error:
+        raise ErasureInProgress() from error
+    subject.is_active = False
+    subject.set_unusable_password()  # also invalidates every session's auth hash at once
+    subject.save(update_fields=["is_active", "password"])
+    _sessions_end(subject=subject)
+    transaction.on_commit(lambda: _enqueue("subject_erase", erasure.pk))
+    return erasure
+
+
+def _sessions_end(*, subject: User) -> int:
+    """Delete every stored session of the subject (the database backend keeps the user id inside)."""
+    ended = []
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=2000):
+        if str(session.get_decoded().get("_auth_user_id")) == str(subject.pk):
+            ended.append(session.pk)
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)
+
+
+def subject_erase(*, request_id, now: datetime | None = None) -> DataRequest | None:
+    """Erase everything held about the subject; resumable at any point; done only when nothing remains."""
+    from data_rights.erasure import erase_everything
+
+    now = now or timezone.now()
+    job = _claim(request_id=request_id, kind=DataRequest.Kind.ERASURE, now=now)
+    if job is None:
+        return None
+    try:
+        counts = erase_everything(job=job, renew=lambda done, total: _renew(job=job, done=done, total=total))
+    except Exception as error:
+        _record_failure(job=job, error=error)
+        raise
+    email = job.notify_email
+    with transaction.atomic():
+        DataRequest.objects.filter(pk=job.pk).update(
+            status=DataRequest.Status.DONE, finished_at=timezone.now(), lease_until=None, receipt=counts, last_error=""
+        )
+    if email:
+        _notify(
+            subject=None,
+            email=email,
+            template="data_rights/email/erasure_receipt.txt",
+            context={"request": DataRequest.objects.get(pk=job.pk)},
+        )
+        DataRequest.objects.filter(pk=job.pk).update(notify_email="")
+    logger.info("erasure done request=%s", job.pk)
+    return DataRequest.objects.get(pk=job.pk)
+
+
+def data_requests_sweep(*, now: datetime | None = None) -> int:
+    """Beat: queue again every job that is queued or whose worker died (Sentry's reattempt_deletions)."""
+    now = now or timezone.now()
+    stuck = DataRequest.objects.filter(
+        Q(status=DataRequest.Status.QUEUED) | Q(status=DataRequest.Status.RUNNING, lease_until__lt=now)
+    ).values_list("pk", "kind")
+    for request_id, kind in stuck:
+        _enqueue("export_build" if kind == DataRequest.Kind.EXPORT else "subject_erase", request_id)
+    return len(stuck)
+
+
+@transaction.atomic
+def data_request_retry(*, request: DataRequest) -> DataRequest:
+    """Staff action: give a failed job a fresh set of attempts."""
+    updated = DataRequest.objects.filter(pk=request.pk, status=DataRequest.Status.FAILED).update(
+        status=DataRequest.Status.QUEUED, attempts=0, lease_until=None
+    )
+    if updated:
+        transaction.on_commit(
+            lambda: _enqueue("export_build" if request.kind == DataRequest.Kind.EXPORT else "subject_erase", request.pk)
+        )
+    return DataRequest.objects.get(pk=request.pk)
