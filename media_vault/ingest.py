@@ -59,10 +59,15 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
     return out.getvalue()
 
 
+def image_too_large(*, max_bytes: int) -> ImageTooLarge:
+    """The one answer to a file over the limit, whether the API or the checker notices it first."""
+    return ImageTooLarge(_("The file is larger than %(mb)s MB.") % {"mb": f"{max_bytes / 1_000_000:g}"})
+
+
 def image_ingest(*, data: bytes, max_bytes: int) -> IngestedImage:
     """Check and clean one uploaded image; raise InvalidImage or ImageTooLarge with a plain message."""
     if len(data) > max_bytes:
-        raise ImageTooLarge(_("The file is larger than %(mb)s MB.") % {"mb": max_bytes // 1_000_000})
+        raise image_too_large(max_bytes=max_bytes)
     if not data:
         raise InvalidImage(_("The file is empty."))
     with warnings.catch_warnings():

@@ -138,6 +138,19 @@ def uploads_erase_expired(*, now: datetime | None = None) -> int:
     return erased
 
 
+def uploads_erase_interrupted() -> int:
+    """Rule 7: finish every erasure an outage broke off (rows left `erasing`, which no list shows any more).
+
+    Without this, an upload whose purposes are still granted and whose deadline is far off (a partner's
+    DELETE that met a storage outage) would keep its objects for good. Safe to run twice at once.
+    """
+    erased = 0
+    interrupted = FaceUpload.objects.filter(status=FaceUpload.Status.ERASING).values_list("pk", flat=True)[:5000]
+    for upload_id in list(interrupted):
+        erased += upload_erase(upload_id=upload_id)
+    return erased
+
+
 def upload_access_record(
     *, upload: FaceUpload, actor_kind: str, action: str, partner=None, staff: User | None = None, reason: str = ""
 ) -> AccessEvent:

@@ -25,8 +25,9 @@ def upload_erase(*, upload_id: str) -> None:
 
 @shared_task(ignore_result=True)
 def uploads_sweep() -> None:
-    """Beat: uploads past retention, and orphans whose withdrawal task was lost, are erased."""
-    from media_vault.services import uploads_erase_expired, uploads_erase_orphaned
+    """Beat: uploads past retention, orphans whose withdrawal task was lost, and erasures an outage broke off."""
+    from media_vault.services import uploads_erase_expired, uploads_erase_interrupted, uploads_erase_orphaned
 
     uploads_erase_expired()
     uploads_erase_orphaned()
+    uploads_erase_interrupted()

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import CreatedCursorPagination, with_problems
-from media_vault.exceptions import ImageTooLarge
+from media_vault.ingest import image_too_large
 from media_vault.models import AccessEvent
 from media_vault.selectors import (
     upload_get_for_partner,
@@ -64,7 +64,8 @@ class SubjectUploadListCreateApi(PartnerApi):
 
     @extend_schema_serializer(component_name="FaceUploadRequest")
     class InputSerializer(serializers.Serializer):
-        image = serializers.FileField()
+        # An empty file is the image checker's to refuse (400 invalid_image), like every other bad file.
+        image = serializers.FileField(allow_empty_file=True)
         purposes = serializers.ListField(child=serializers.SlugField(max_length=64), min_length=1, max_length=20)
 
     @extend_schema(
@@ -107,7 +108,7 @@ class SubjectUploadListCreateApi(PartnerApi):
         body.is_valid(raise_exception=True)
         image = body.validated_data["image"]
         if image.size > settings.FACE_UPLOAD_MAX_BYTES:  # before reading it into memory
-            raise ImageTooLarge()
+            raise image_too_large(max_bytes=settings.FACE_UPLOAD_MAX_BYTES)
         upload = upload_ingest(
             subject=link.subject, data=image.read(), purpose_slugs=body.validated_data["purposes"], partner=link.partner
         )
