@@ -17,7 +17,13 @@ from data_rights.exceptions import ErasureInProgress, ExportInProgress, InvalidP
 from data_rights.models import DataRequest
 from data_rights.selectors import export_sections_for_subject
 from media_vault.models import AccessEvent, FaceUpload
-from media_vault.storage import subject_data_key, vault_object_delete, vault_stream_put, vault_stream_read
+from media_vault.storage import (
+    subject_data_key,
+    subject_data_key_existing,
+    vault_object_delete,
+    vault_stream_put,
+    vault_stream_read,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +157,7 @@ def export_download_stream(*, export: DataRequest, subject: User):
     AccessEvent.objects.create(
         subject=subject, actor_kind=AccessEvent.ActorKind.SUBJECT, action=AccessEvent.Action.EXPORT
     )
-    return vault_stream_read(data_key=subject_data_key(subject=subject), name=export.archive_object_name)
+    return vault_stream_read(data_key=subject_data_key_existing(subject=subject), name=export.archive_object_name)
 
 
 def exports_expire(*, now: datetime | None = None) -> int:

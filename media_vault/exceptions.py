@@ -21,8 +21,25 @@ class UploadNotFound(DomainError):
     title = _("No such face upload.")
 
 
-class StorageUnavailable(Exception):
-    """Storage could not be reached; the job that met it retries later."""
+class StorageUnavailable(DomainError):
+    """Storage could not be reached; the job that met it retries later, an API caller gets 503."""
+
+    code = "storage_unavailable"
+    status = 503
+    title = _("Storage is unavailable for a moment; nothing was changed. Please try again shortly.")
+
+    def __init__(self, internal: str = ""):
+        self.internal = internal  # for logs and the request queue, never shown to callers
+        super().__init__(None)
+
+    def __str__(self) -> str:
+        return self.internal or self.detail
+
+
+class DataKeyDestroyed(DomainError):
+    code = "not_found"
+    status = 404
+    title = _("This data has been erased and can no longer be read.")
 
 
 class PurposesRequired(DomainError):
@@ -35,3 +52,9 @@ class ReasonRequired(DomainError):
     code = "reason_required"
     status = 400
     title = _("Give a reason of at least 10 characters.")
+
+
+class ObjectMissing(DomainError):
+    code = "not_found"
+    status = 404
+    title = _("This image is no longer stored.")

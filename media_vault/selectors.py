@@ -5,7 +5,7 @@ from django.db.models import Prefetch, QuerySet
 from accounts.models import User
 from media_vault.exceptions import UploadNotFound
 from media_vault.models import AccessEvent, FaceUpload
-from media_vault.storage import subject_data_key, vault_object_read
+from media_vault.storage import subject_data_key_existing, vault_object_read
 
 ACCESS_HISTORY_PER_UPLOAD = 5
 
@@ -71,7 +71,7 @@ def _by_id(uploads: QuerySet[FaceUpload], upload_id) -> FaceUpload | None:
 def upload_image_bytes(*, upload: FaceUpload, thumbnail: bool = False) -> bytes:
     """The decrypted stored image (or its thumbnail). Callers record the access."""
     name = upload.thumbnail_object_name if thumbnail else upload.object_name
-    return vault_object_read(data_key=subject_data_key(subject=upload.subject), name=name)
+    return vault_object_read(data_key=subject_data_key_existing(subject=upload.subject), name=name)
 
 
 def access_event_list_for_subject(*, subject: User) -> QuerySet[AccessEvent]:

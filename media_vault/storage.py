@@ -15,7 +15,7 @@ from media_vault.crypto import (
     object_decrypt,
     object_encrypt,
 )
-from media_vault.exceptions import StorageUnavailable
+from media_vault.exceptions import DataKeyDestroyed, ObjectMissing, StorageUnavailable
 from media_vault.models import SubjectKey
 
 _STORAGE_ERRORS = (BotoCoreError, ClientError, OSError)
@@ -35,6 +35,14 @@ def subject_data_key(*, subject: User) -> bytes:
                 row = SubjectKey.objects.create(subject=subject, wrapped_key=wrapped, master_key_id=key_id)
         except IntegrityError:  # made by a concurrent upload a moment ago
             row = SubjectKey.objects.get(subject=subject)
+    return data_key_unwrap(wrapped=row.wrapped_key, context=_key_context(subject), master_key_id=row.master_key_id)
+
+
+def subject_data_key_existing(*, subject: User) -> bytes:
+    """The subject's data key for reading; never makes one (a destroyed key stays destroyed)."""
+    row = SubjectKey.objects.filter(subject=subject).first()
+    if row is None:
+        raise DataKeyDestroyed()
     return data_key_unwrap(wrapped=row.wrapped_key, context=_key_context(subject), master_key_id=row.master_key_id)
 
 
@@ -62,11 +70,19 @@ def vault_object_put(*, data_key: bytes, plaintext: bytes) -> str:
     return name
 
 
+def _is_missing(error: Exception) -> bool:
+    if isinstance(error, FileNotFoundError):
+        return True
+    return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey")
+
+
 def vault_object_read(*, data_key: bytes, name: str) -> bytes:
     try:
         with default_storage.open(name, "rb") as handle:
             blob = handle.read()
     except _STORAGE_ERRORS as error:
+        if _is_missing(error):  # gone is not an outage: nothing to retry
+            raise ObjectMissing() from error
         raise StorageUnavailable(str(error)) from error
     return object_decrypt(data_key=data_key, name=name, blob=blob)
 

@@ -16,6 +16,7 @@ from django.core.management import call_command
 from PIL import Image
 
 from media_vault.crypto import MAGIC, object_decrypt
+from media_vault.exceptions import DataKeyDestroyed
 from media_vault.models import SubjectKey
 from media_vault.selectors import upload_image_bytes
 from media_vault.storage import subject_data_key
@@ -110,8 +111,9 @@ def test_deleting_the_subject_key_makes_the_objects_unreadable(vault_storage, pn
     SubjectKey.objects.filter(subject=png_upload.subject).delete()
 
     for thumbnail in (False, True):
-        with pytest.raises(InvalidTag):
+        with pytest.raises(DataKeyDestroyed):
             upload_image_bytes(upload=png_upload, thumbnail=thumbnail)
+    assert not SubjectKey.objects.filter(subject=png_upload.subject).exists()  # a read never mints a new key
 
 
 def test_rotation_rewraps_every_key_and_images_still_decrypt(subject, other_subject, settings):

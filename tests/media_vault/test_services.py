@@ -1,12 +1,10 @@
 """media_vault.services: the one consent gate (rule 1), erasure (rule 7), orphans (rule 2), retention (rule 9)."""
 
-import socket
 import threading
 import time
 from datetime import timedelta
 
 import pytest
-from botocore.config import Config
 from django.core.files.storage import default_storage
 from django.db import connections
 from django.utils import timezone
@@ -24,7 +22,6 @@ from media_vault.services import (
 )
 from media_vault.tasks import uploads_sweep
 from partners.models import WebhookEvent
-from tests.conftest import s3_storage_settings
 from tests.media_vault.factories import FaceUploadFactory, grant_all, jpeg_bytes
 from tests.partners.factories import LinkFactory, PartnerFactory
 
@@ -306,40 +303,6 @@ def test_two_retention_jobs_at_once_erase_each_upload_exactly_once(subject, avat
 
 
 # --- Rule 7 under a storage outage ----------------------------------------------------------------
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # nothing listens here once the socket is closed
-
-
-@pytest.fixture
-def s3_with_outage(settings, s3_bucket, s3_endpoint):
-    """Media on the loopback S3; `.down()` points storage at a closed port, `.up()` back at the server."""
-    client, bucket = s3_bucket
-    fail_fast = Config(
-        s3={"addressing_style": "path"}, signature_version="s3v4", retries={"total_max_attempts": 1}, connect_timeout=2
-    )
-
-    def point_at(endpoint: str) -> None:
-        storage = s3_storage_settings(endpoint=endpoint, bucket=bucket)
-        storage["OPTIONS"]["client_config"] = fail_fast
-        settings.STORAGES = {**settings.STORAGES, "default": storage}
-
-    class Switch:
-        def up(self):
-            point_at(s3_endpoint)
-
-        def down(self):
-            point_at(f"http://127.0.0.1:{_closed_port()}")
-
-        def keys(self) -> set[str]:
-            return {item["Key"] for item in client.list_objects_v2(Bucket=bucket).get("Contents", [])}
-
-    switch = Switch()
-    switch.up()
-    return switch
-
-
 def test_erasure_with_storage_unreachable_leaves_the_row_and_objects_for_a_retry(subject, avatar, s3_with_outage):
     upload = _partner_upload(subject=subject, purposes=[avatar])
     s3_with_outage.down()

@@ -376,3 +376,22 @@ def test_png_upload_content_is_served_as_png(partner_client, link, avatar):
 
     assert response["Content-Type"] == "image/png"
     assert response.content.startswith(b"\x89PNG")
+
+
+def test_delete_while_storage_is_down_answers_503_problem_and_keeps_the_upload(
+    s3_with_outage, partner_client, link, partner_upload
+):
+    # given an upload stored on S3, and then S3 going away
+    upload = partner_upload
+    s3_with_outage.down()
+
+    # when the partner deletes it
+    response = partner_client.delete(_upload_url(link, upload))
+
+    # then it is told to try again, with no internal detail, and nothing is reported erased
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "storage_unavailable"
+    assert "127.0.0.1" not in response.json()["detail"]
+    assert FaceUpload.objects.filter(pk=upload.pk).exists()
+    assert upload.object_name in s3_with_outage.keys()

@@ -1,0 +1,238 @@
+"""The subject's pages for face uploads (rule 5): list and upload, detail, images, delete, activity.
+
+Form -> service -> redirect + message, as on the consent pages; no JavaScript is needed anywhere.
+"""
+
+import io
+import logging
+from http import HTTPStatus
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.generic import TemplateView, View
+from PIL import Image, ImageDraw
+
+from consents.exceptions import ConsentRequired, DomainError
+from consents.selectors import purpose_list_active, purposes_granted_for_subject
+from media_vault.api.views import image_response
+from media_vault.exceptions import ImageTooLarge, InvalidImage, PurposesRequired, StorageUnavailable, UploadNotFound
+from media_vault.forms import FaceUploadFilterForm, FaceUploadForm
+from media_vault.models import AccessEvent, FaceUpload
+from media_vault.selectors import (
+    access_event_list_for_subject,
+    upload_get_for_subject,
+    upload_image_bytes,
+    upload_list_for_subject,
+)
+from media_vault.services import upload_access_record, upload_erase, upload_ingest
+
+logger = logging.getLogger(__name__)
+
+UPLOADS_PER_PAGE = 12
+EVENTS_PER_PAGE = 25
+
+
+def _upload_or_404(*, request, upload_id) -> FaceUpload:
+    """The signed-in subject's own upload; anyone else's answers 404, exactly like a missing one."""
+    try:
+        return upload_get_for_subject(subject=request.user, upload_id=upload_id)
+    except UploadNotFound as error:
+        raise Http404(error.detail) from error
+
+
+class FaceUploadListView(LoginRequiredMixin, TemplateView):
+    """Every upload tied to the subject, filtered and paged in a fixed number of queries; and the upload form."""
+
+    template_name = "media_vault/upload_list.html"
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.page_context(upload_form=None))
+
+    def post(self, request, *args, **kwargs):
+        purposes = list(purpose_list_active())
+        form = FaceUploadForm(request.POST, request.FILES, purposes=purposes)
+        if form.is_valid():
+            chosen = form.cleaned_data["purposes"]
+            try:
+                upload = upload_ingest(
+                    subject=request.user, data=form.cleaned_data["image"].read(), purpose_slugs=chosen
+                )
+            except ConsentRequired as error:
+                granted = purposes_granted_for_subject(subject=request.user)
+                titles = ", ".join(f"“{p.title}”" for p in purposes if p.slug in chosen and p.slug not in granted)
+                form.add_error(
+                    "purposes",
+                    _("You do not grant %(titles)s now, so nothing was stored. Choose only granted purposes.")
+                    % {"titles": titles}
+                    if titles
+                    else error.detail,
+                )
+            except PurposesRequired:
+                form.add_error("purposes", _("Choose at least one purpose: nothing is kept without one."))
+            except (InvalidImage, ImageTooLarge) as error:
+                form.add_error("image", error.detail)
+            except StorageUnavailable:
+                form.add_error(None, _("The photo could not be stored just now, so nothing was kept. Try again soon."))
+            else:
+                messages.success(
+                    request,
+                    ngettext(
+                        "Your photo is stored. We found %(count)s face in it.",
+                        "Your photo is stored. We found %(count)s faces in it.",
+                        upload.faces_detected,
+                    )
+                    % {"count": upload.faces_detected},
+                )
+                return redirect("media_vault:upload_list")
+        return self.render_to_response(self.page_context(upload_form=form, purposes=purposes))
+
+    def page_context(self, *, upload_form: FaceUploadForm | None, purposes=None) -> dict:
+        subject = self.request.user
+        purposes = purposes if purposes is not None else list(purpose_list_active())
+        granted = purposes_granted_for_subject(subject=subject)
+        filters = FaceUploadFilterForm(self.request.GET, purposes=purposes)
+        wanted = filters.cleaned_data if filters.is_valid() else {}
+        uploads = upload_list_for_subject(
+            subject=subject, source=wanted.get("source") or None, purpose_slug=wanted.get("purpose") or None
+        )
+        page = Paginator(uploads, UPLOADS_PER_PAGE).get_page(self.request.GET.get("page"))
+        upload_form = upload_form or FaceUploadForm(purposes=purposes)
+        return self.get_context_data(
+            page=page,
+            uploads=page.object_list,
+            filters=filters,
+            upload_form=upload_form,
+            granted_purposes=[p for p in purposes if p.slug in granted],
+            checked_purposes=set(upload_form["purposes"].value() or []),
+            max_upload_mb=f"{settings.FACE_UPLOAD_MAX_BYTES / 1_000_000:g}",
+        )
+
+
+class FaceUploadDetailView(LoginRequiredMixin, TemplateView):
+    """One upload: the photo with the faces boxed, what is known about it, and every read of it."""
+
+    template_name = "media_vault/upload_detail.html"
+
+    def get_context_data(self, **kwargs):
+        upload = _upload_or_404(request=self.request, upload_id=kwargs["upload_id"])
+        history = access_event_list_for_subject(subject=self.request.user).filter(upload=upload)
+        return {**super().get_context_data(**kwargs), "upload": upload, "history": history}
+
+
+class _FaceImageView(LoginRequiredMixin, View):
+    """Serves one image of the subject's own upload, never cached, and records the read when it shows a face."""
+
+    http_method_names = ["get"]
+    records_view = True
+
+    def get(self, request, upload_id):
+        upload = _upload_or_404(request=request, upload_id=upload_id)
+        try:
+            data, content_type = self.image_for(upload)
+        except (DomainError, StorageUnavailable) as error:
+            # An image that is gone (erased key, missing object) is a 404; a storage outage answers 503.
+            status = getattr(error, "status", HTTPStatus.SERVICE_UNAVAILABLE)
+            if status == HTTPStatus.NOT_FOUND:
+                raise Http404(str(error)) from error
+            return HttpResponse(status=status)
+        if self.records_view:
+            upload_access_record(
+                upload=upload, actor_kind=AccessEvent.ActorKind.SUBJECT, action=AccessEvent.Action.VIEW
+            )
+        return image_response(data=data, content_type=content_type)
+
+    def image_for(self, upload: FaceUpload) -> tuple[bytes, str]:
+        raise NotImplementedError
+
+
+class FaceUploadThumbnailView(_FaceImageView):
+    # Not recorded: the list shows every thumbnail on each visit, which would drown the real views
+    # (the full image and the boxed one) in the subject's Activity page.
+    records_view = False
+
+    def image_for(self, upload: FaceUpload) -> tuple[bytes, str]:
+        return upload_image_bytes(upload=upload, thumbnail=True), "image/jpeg"
+
+
+class FaceUploadImageView(_FaceImageView):
+    def image_for(self, upload: FaceUpload) -> tuple[bytes, str]:
+        return upload_image_bytes(upload=upload), upload.content_type
+
+
+class FaceUploadAnnotatedView(_FaceImageView):
+    def image_for(self, upload: FaceUpload) -> tuple[bytes, str]:
+        return faces_drawn(data=upload_image_bytes(upload=upload), boxes=upload.face_boxes), "image/jpeg"
+
+
+def faces_drawn(*, data: bytes, boxes: list[list[int]]) -> bytes:
+    """The image with a box around each face found, drawn into the pixels (the CSP allows no inline styles)."""
+    with Image.open(io.BytesIO(data)) as source:
+        source.load()
+        if source.mode in ("RGBA", "LA", "PA") or "transparency" in source.info:
+            image = Image.new("RGB", source.size, "white")
+            image.paste(source.convert("RGBA"), mask=source.convert("RGBA").getchannel("A"))
+        else:
+            image = source.convert("RGB")
+    draw = ImageDraw.Draw(image)
+    line = max(3, round(max(image.size) / 160))
+    for x, y, width, height in boxes:
+        # A bright line with a dark rim outside it stays visible on light and dark surroundings alike.
+        draw.rectangle((x - line, y - line, x + width + line - 1, y + height + line - 1), outline="#1d2733", width=line)
+        draw.rectangle((x, y, x + width - 1, y + height - 1), outline="#f0b429", width=line)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+class FaceUploadDeleteView(LoginRequiredMixin, TemplateView):
+    """GET asks for confirmation; POST erases the upload everywhere and tells the app that uploaded it."""
+
+    template_name = "media_vault/upload_confirm_delete.html"
+
+    def get_context_data(self, **kwargs):
+        upload = _upload_or_404(request=self.request, upload_id=kwargs["upload_id"])
+        return {**super().get_context_data(**kwargs), "upload": upload}
+
+    def post(self, request, upload_id):
+        upload = _upload_or_404(request=request, upload_id=upload_id)
+        when = formats.date_format(upload.created_at, "j M Y, H:i")
+        try:
+            upload_erase(upload_id=upload.pk)
+        except StorageUnavailable:
+            # The row stays marked `erasing` (no page lists it) until every copy is gone; the periodic
+            # sweep (uploads_erase_interrupted) finishes it once storage answers again.
+            logger.warning("face upload erase interrupted upload=%s", upload.pk)
+            messages.warning(
+                request,
+                _("The photo of %(when)s is hidden and being erased. Storage did not answer, so we finish it shortly.")
+                % {"when": when},
+            )
+            return redirect("media_vault:upload_list")
+        if upload.partner_id:
+            text = _("The photo of %(when)s is erased, and %(app)s has been told to delete its copy.") % {
+                "when": when,
+                "app": upload.partner.name,
+            }
+        else:
+            text = _("The photo of %(when)s is erased.") % {"when": when}
+        messages.success(request, text)
+        return redirect("media_vault:upload_list")
+
+
+class AccessEventListView(LoginRequiredMixin, TemplateView):
+    """Rule 5: every recorded read of the subject's images, newest first: who, when, what, why, which upload."""
+
+    template_name = "media_vault/access_event_list.html"
+
+    def get_context_data(self, **kwargs):
+        page = Paginator(access_event_list_for_subject(subject=self.request.user), EVENTS_PER_PAGE).get_page(
+            self.request.GET.get("page")
+        )
+        return {**super().get_context_data(**kwargs), "page": page, "events": page.object_list}
