@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.views import HomeView
 from config.api import api_not_found
+from media_vault.views import AccessEventListView
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -12,6 +13,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("consents/", include("consents.urls")),
     path("connected-apps/", include("partners.urls")),
+    path("uploads/", include("media_vault.urls")),
+    path("activity/", AccessEventListView.as_view(), name="activity"),
     path("admin/", admin.site.urls),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("api/v1/", include("consents.api.urls")),
