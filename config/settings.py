@@ -284,6 +284,7 @@ OAUTH2_PROVIDER = {
     },
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
     "SCOPES_BACKEND_CLASS": "partners.scopes.PartnerScopes",
+    "OAUTH2_VALIDATOR_CLASS": "partners.oauth.PartnerOAuth2Validator",
     "PKCE_REQUIRED": True,
     # RFC 9700 (OAuth 2.0 Security BCP): partners only use client credentials, so every legacy
     # behaviour is switched off, tokens are stored as checksums only, and an insecure setting is an error.

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F, QuerySet
+from django.db.models import F, FilteredRelation, Q, QuerySet
 
 from accounts.models import User
 from consents.models import ConsentEvent, ConsentState, ConsentStateName, Purpose
@@ -14,9 +14,14 @@ def consent_state_name(*, state: ConsentState | None, purpose: Purpose) -> str:
     re-consent threshold is reconsent_required; only `granted` counts as yes."""
     if state is None:
         return ConsentStateName.NOT_ASKED
-    if not state.granted:
+    return consent_state_name_of(granted=state.granted, purpose_version=state.purpose_version, purpose=purpose)
+
+
+def consent_state_name_of(*, granted: bool, purpose_version: int, purpose: Purpose) -> str:
+    """The same rule on plain values, for reads of thousands of rows at once."""
+    if not granted:
         return ConsentStateName.WITHDRAWN
-    if state.purpose_version < purpose.min_valid_version:
+    if purpose_version < purpose.min_valid_version:
         return ConsentStateName.RECONSENT_REQUIRED
     return ConsentStateName.GRANTED
 
@@ -61,10 +66,28 @@ def consent_status_for(*, state: ConsentState | None, purpose: Purpose) -> Conse
 
 
 def consent_states_for_subject(*, subject: User) -> list[ConsentStatus]:
-    """One status per active purpose for a subject, in two queries whatever the number of purposes."""
-    purposes = list(purpose_list_active())
-    states = {s.purpose_id: s for s in ConsentState.objects.filter(subject=subject, purpose__in=purposes)}
-    return [consent_status_for(state=states.get(p.pk), purpose=p) for p in purposes]
+    """One status per active purpose for a subject, in one query whatever the number of purposes."""
+    purposes = (
+        purpose_list_active()
+        .annotate(own=FilteredRelation("states", condition=Q(states__subject=subject)))
+        .annotate(
+            own_id=F("own__id"),
+            own_granted=F("own__granted"),
+            own_version=F("own__purpose_version"),
+            own_changed_at=F("own__changed_at"),
+        )
+    )
+    return [
+        consent_status_for(
+            state=ConsentState(
+                pk=p.own_id, granted=p.own_granted, purpose_version=p.own_version, changed_at=p.own_changed_at
+            )
+            if p.own_id
+            else None,
+            purpose=p,
+        )
+        for p in purposes
+    ]
 
 
 def consent_status_get(*, subject: User, purpose: Purpose) -> ConsentStatus:

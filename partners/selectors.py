@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from accounts.models import User
-from consents.models import ConsentState, Purpose
-from consents.selectors import consent_state_name
+from consents.models import ConsentState, ConsentStateName, Purpose
+from consents.selectors import consent_state_name_of
 from partners.exceptions import LinkNotFound, SubjectNotFound, UnknownPurposes
 from partners.models import Link, Partner, WebhookEvent
 
@@ -96,29 +96,33 @@ def consent_check_bulk(
     for link_pk, pairwise, subject_pk in found:
         links[str(pairwise)] = subject_pk
         link_ids.append(link_pk)
+    # Plain values, not model instances: this runs for up to 100,000 pairs per request.
     states = (
         {
-            (s.subject_id, s.purpose_id): s
-            for s in ConsentState.objects.filter(
+            (subject_pk, purpose_pk): (granted, version)
+            for subject_pk, purpose_pk, granted, version in ConsentState.objects.filter(
                 subject_id__in=set(links.values()), purpose__in=purposes.values()
-            ).only("subject_id", "purpose_id", "granted", "purpose_version")
+            ).values_list("subject_id", "purpose_id", "granted", "purpose_version")
         }
         if links
         else {}
     )
+    slugs = list(dict.fromkeys(purpose_slugs))
     rows = []
     for sid, pairwise in wanted.items():
         subject_pk = links.get(str(pairwise)) if pairwise else None
-        for slug in dict.fromkeys(purpose_slugs):
+        for slug in slugs:
             if subject_pk is None:
                 rows.append(ConsentCheckRow(sid, slug, "unknown_subject"))
                 continue
             purpose = purposes[slug]
-            rows.append(
-                ConsentCheckRow(
-                    sid, slug, consent_state_name(state=states.get((subject_pk, purpose.pk)), purpose=purpose)
-                )
+            state = states.get((subject_pk, purpose.pk))
+            name = (
+                consent_state_name_of(granted=state[0], purpose_version=state[1], purpose=purpose)
+                if state
+                else ConsentStateName.NOT_ASKED
             )
+            rows.append(ConsentCheckRow(sid, slug, str(name)))
     return rows, link_ids
 
 

@@ -23,7 +23,8 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_isolated(settings, tmp_path):
+def _fast_and_isolated(request, settings, tmp_path):
+    """Fast hashing, locmem email, and media of this test's own: a temp dir, or a fresh S3 bucket in CI."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -31,6 +32,12 @@ def _fast_and_isolated(settings, tmp_path):
         settings.STORAGES = {
             **settings.STORAGES,
             "default": {**settings.STORAGES["default"], "OPTIONS": {"location": tmp_path / "media"}},
+        }
+    else:  # S3 (CI): each test gets its own bucket on the loopback server, so listings see only its objects
+        _client, bucket = request.getfixturevalue("s3_bucket")
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": s3_storage_settings(endpoint=request.getfixturevalue("s3_endpoint"), bucket=bucket),
         }
 
 

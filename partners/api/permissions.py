@@ -17,8 +17,9 @@ class PartnerAuthentication(OAuth2Authentication):
         if result is None:
             return None
         user, token = result
-        partner = Partner.objects.filter(application_id=token.application_id, active=True).first()
-        if partner is None:
+        # Loaded with the token (partners.oauth.PartnerOAuth2Validator), so this costs no query.
+        partner = getattr(token.application, "partner", None)
+        if partner is None or not partner.active:
             raise exceptions.AuthenticationFailed(_("This app is disabled."), code="partner_disabled")
         request.partner = partner
         # A client-credentials token has no user; None would reach Django's request.user and break
