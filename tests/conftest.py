@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from tests.accounts.factories import UserFactory
@@ -213,3 +214,23 @@ def vault_storage(request, settings, tmp_path):
         return [client.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys]
 
     yield list_objects
+
+
+# --- Live server ------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def _live_server_media_url():
+    """Give MEDIA_URL a string while the live server starts, and return the real value.
+
+    The portal sets MEDIA_URL = None (face images are never served from a URL), but Django's live server
+    wraps its app in a media handler that parses MEDIA_URL and fails on None for every request. A prefix
+    that no page links to keeps that handler out of the way; it is put back once the server runs.
+    """
+    original = django_settings.MEDIA_URL
+    django_settings.MEDIA_URL = "/__live-server-media-not-served__/"
+    return original
+
+
+@pytest.fixture(scope="session")
+def live_server(_live_server_media_url, live_server):
+    django_settings.MEDIA_URL = _live_server_media_url
+    return live_server

@@ -3,7 +3,6 @@
 from dataclasses import dataclass, field
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
 
 from tests.consents.factories import ConsentStateFactory, PurposeFactory
@@ -51,25 +50,6 @@ def sign_in(page: Page, *, base_url: str, email: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base_url}/consents/")
-
-
-@pytest.fixture(scope="session")
-def _live_server_media_url():
-    """Give MEDIA_URL a string while the live server starts, and return the real value.
-
-    The portal sets MEDIA_URL = None (face images are never served from a URL), but Django's live server
-    wraps its app in a media handler that parses MEDIA_URL and fails on None for every request. A prefix
-    that no page links to keeps that handler out of the way; it is put back once the server runs.
-    """
-    original = settings.MEDIA_URL
-    settings.MEDIA_URL = "/__live-server-media-not-served__/"
-    return original
-
-
-@pytest.fixture(scope="session")
-def live_server(_live_server_media_url, live_server):
-    settings.MEDIA_URL = _live_server_media_url
-    return live_server
 
 
 @pytest.fixture(autouse=True)
