@@ -1,0 +1,125 @@
+"""The privacy officer's queue of exports and erasures: read-only, with one action (retry a failed job)."""
+
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.models import StaffAction
+from accounts.services import staff_action_log
+from data_rights.models import DataRequest
+from data_rights.services import data_request_retry
+
+FINISHED = [DataRequest.Status.READY, DataRequest.Status.DONE, DataRequest.Status.EXPIRED]
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    """Past the statutory deadline (30 days) and not finished: what the privacy officer must act on first."""
+
+    title = _("deadline")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue")), ("no", _("Within deadline or finished"))]
+
+    def queryset(self, request, queryset):
+        overdue = Q(deadline__lt=timezone.now()) & ~Q(status__in=FINISHED)
+        if self.value() == "yes":
+            return queryset.filter(overdue)
+        if self.value() == "no":
+            return queryset.exclude(overdue)
+        return queryset
+
+
+@admin.register(DataRequest)
+class DataRequestAdmin(admin.ModelAdmin):
+    list_display = [
+        "short_id",
+        "kind",
+        "status",
+        "overdue",
+        "deadline",
+        "created_at",
+        "attempts",
+        "last_error",
+        "subject_shown",
+    ]
+    list_display_links = ["short_id"]
+    list_filter = [OverdueFilter, "kind", "status"]
+    search_fields = ["=id"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    actions = ["retry"]
+    # No subject field, no email, no storage names: a row shows who only as an id, and "erased" once the account is gone.
+    fields = readonly_fields = [
+        "id",
+        "kind",
+        "status",
+        "subject_shown",
+        "created_at",
+        "deadline",
+        "overdue",
+        "started_at",
+        "finished_at",
+        "attempts",
+        "last_error",
+        "progress_done",
+        "progress_total",
+        "archive_size",
+        "expires_at",
+        "receipt",
+    ]
+
+    @admin.display(description=_("request"), ordering="id")
+    def short_id(self, obj: DataRequest) -> str:
+        return str(obj.pk)[:8]  # the full id is on the detail page; search takes it whole
+
+    @admin.display(description=_("subject"))
+    def subject_shown(self, obj: DataRequest) -> str:
+        return str(_("erased")) if obj.subject_id is None else f"#{obj.subject_id}"
+
+    @admin.display(description=_("overdue"), boolean=True)
+    def overdue(self, obj: DataRequest) -> bool:
+        return obj.is_overdue
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": _("Exports and erasures"), **(extra_context or {})})
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The list may offer the retry action to those with the change permission; a single row is never edited.
+        return obj is None and super().has_change_permission(request)
+
+    @admin.action(description=_("Retry the selected failed requests"), permissions=["change"])
+    def retry(self, request, queryset):
+        retried = 0
+        for data_request in queryset.filter(status=DataRequest.Status.FAILED):
+            if data_request_retry(request=data_request).status == DataRequest.Status.QUEUED:
+                retried += 1
+                staff_action_log(
+                    actor=request.user,
+                    kind=StaffAction.Kind.CHANGE,
+                    subject=data_request.subject,
+                    target=f"{DataRequest._meta.label}:{data_request.pk}",
+                    reason="retry",
+                )
+        skipped = queryset.count() - retried
+        messages.success(
+            request, ngettext("%(n)s request queued again.", "%(n)s requests queued again.", retried) % {"n": retried}
+        )
+        if skipped:
+            messages.info(
+                request,
+                ngettext(
+                    "%(n)s request was not failed and was left as it is.",
+                    "%(n)s requests were not failed and were left as they are.",
+                    skipped,
+                )
+                % {"n": skipped},
+            )

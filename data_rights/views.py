@@ -1,0 +1,166 @@
+"""The subject's pages for rules 6 and 7: exports, erasure, and the public erasure receipt.
+
+Form -> service -> redirect + message, as on the consent pages; htmx only refreshes the export list while
+one is being built, and a reload shows the same thing without JavaScript.
+"""
+
+from datetime import datetime
+
+from allauth.account.decorators import reauthentication_required
+from allauth.core.exceptions import ReauthenticationRequired
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import TemplateView, View
+
+from data_rights.exceptions import ErasureInProgress, ExportInProgress, ExportNotAvailable, InvalidPassword
+from data_rights.forms import ErasureForm
+from data_rights.models import DataRequest
+from data_rights.selectors import data_request_list_for_subject, export_get_for_download
+from data_rights.services import erasure_request, export_download_stream, export_request
+
+EXPORTS_SHOWN = 10
+
+# The receipt's counts (data_rights.erasure), in the words a person reads on the public receipt page.
+RECEIPT_LABELS = {
+    "face_uploads": gettext_lazy("Face uploads"),
+    "storage_objects": gettext_lazy("Stored files (images and thumbnails)"),
+    "exports": gettext_lazy("Exports"),
+    "links": gettext_lazy("Connected apps (each was told)"),
+    "webhook_payloads": gettext_lazy("Messages queued for apps"),
+    "link_codes": gettext_lazy("Link codes"),
+    "access_events": gettext_lazy("Access history entries"),
+    "consent_states": gettext_lazy("Consent decisions"),
+    "consent_events_anonymised": gettext_lazy("Ledger entries made anonymous"),
+    "staff_log_entries": gettext_lazy("Staff log entries"),
+    "account_records": gettext_lazy("Sign-in records (email addresses, two-factor, app tokens)"),
+    "sessions": gettext_lazy("Signed-in sessions"),
+    "data_keys": gettext_lazy("Encryption keys"),
+    "accounts": gettext_lazy("Accounts"),
+}
+
+
+def export_status_shown(*, export: DataRequest, now: datetime) -> str:
+    """The status a person sees: a ready export past its expiry is expired, even before the sweep deletes it."""
+    if export.status == DataRequest.Status.READY and (export.expires_at is None or export.expires_at <= now):
+        return DataRequest.Status.EXPIRED
+    return export.status
+
+
+def export_list_context(*, subject) -> dict:
+    now = timezone.now()
+    exports = list(data_request_list_for_subject(subject=subject).filter(kind=DataRequest.Kind.EXPORT)[:EXPORTS_SHOWN])
+    for export in exports:
+        export.shown_status = export_status_shown(export=export, now=now)
+    return {"exports": exports, "export_active": any(e.status in DataRequest.ACTIVE for e in exports)}
+
+
+def _recently_reauthenticated(request) -> bool:
+    """allauth's own check, without its side effect: on a POST it would park the form, password included, in the session."""
+    try:
+        reauthentication_required(lambda request: None)(request)
+    except ReauthenticationRequired:
+        return False
+    return True
+
+
+class YourDataView(LoginRequiredMixin, TemplateView):
+    """Exports with their status, and what erasure means; htmx polls the export list while one is built."""
+
+    template_name = "data_rights/your_data.html"
+
+    def get(self, request, *args, **kwargs):
+        if request.htmx:
+            response = render(request, "data_rights/_export_list.html", export_list_context(subject=request.user))
+        else:
+            response = super().get(request, *args, **kwargs)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **export_list_context(subject=self.request.user)}
+
+
+class ExportCreateView(LoginRequiredMixin, View):
+    """Rule 6: ask for an export; one at a time."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        try:
+            export_request(subject=request.user)
+        except ExportInProgress as error:
+            messages.warning(request, error.detail)
+        else:
+            messages.success(
+                request,
+                _("We are building your export. This page shows when it is ready, and we will also email you."),
+            )
+        return redirect("data_rights:your_data")
+
+
+class ExportDownloadView(LoginRequiredMixin, View):
+    """The owner's ready export, after a recent re-authentication; anything else answers 404."""
+
+    http_method_names = ["get"]
+
+    @method_decorator(reauthentication_required)
+    def get(self, request, request_id):
+        try:
+            export = export_get_for_download(subject=request.user, request_id=request_id)
+        except ExportNotAvailable as error:
+            raise Http404(error.detail) from error
+        built = timezone.localdate(export.finished_at or export.created_at)
+        response = StreamingHttpResponse(
+            export_download_stream(export=export, subject=request.user), content_type="application/zip"
+        )
+        response["Content-Disposition"] = f'attachment; filename="face-privacy-export-{built.isoformat()}.zip"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class ErasureConfirmView(LoginRequiredMixin, TemplateView):
+    """Rule 7: what goes, then the password; afterwards the subject is signed out and sees the request id."""
+
+    template_name = "data_rights/erasure_confirm.html"
+
+    @method_decorator(reauthentication_required)
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data(form=ErasureForm()))
+
+    def post(self, request, *args, **kwargs):
+        if not _recently_reauthenticated(request):
+            return redirect("data_rights:erasure_confirm")  # the GET asks to re-authenticate, then shows the form
+        form = ErasureForm(request.POST)
+        if form.is_valid():
+            try:
+                erasure = erasure_request(subject=request.user, password=form.cleaned_data["password"])
+            except InvalidPassword as error:
+                form.add_error("password", error.detail)
+            except ErasureInProgress as error:
+                form.add_error(None, error.detail)
+            else:
+                logout(request)  # the service already ended every stored session; this one's cookie goes too
+                return render(request, "data_rights/erasure_requested.html", {"erasure": erasure})
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class ErasureReceiptView(TemplateView):
+    """Public proof of an erasure: id, times, status and counts; nothing that points to the person."""
+
+    template_name = "data_rights/erasure_receipt.html"
+
+    def get_context_data(self, **kwargs):
+        erasure = get_object_or_404(DataRequest, pk=kwargs["request_id"], kind=DataRequest.Kind.ERASURE)
+        receipt = erasure.receipt or {}
+        # Every kind is listed once the job has started, a zero included: "0 face uploads" is part of the proof.
+        counts = [(label, receipt.get(key, 0)) for key, label in RECEIPT_LABELS.items()] if receipt else []
+        counts += [(key, value) for key, value in receipt.items() if key not in RECEIPT_LABELS]
+        return {**super().get_context_data(**kwargs), "erasure": erasure, "counts": counts}

@@ -1,0 +1,155 @@
+"""The privacy officer's queue of data requests: deadlines, an overdue filter, retry, read-only, no personal data."""
+
+from datetime import timedelta
+from http import HTTPStatus
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import StaffAction
+from data_rights.models import DataRequest
+from data_rights.services import erasure_request, export_request, subject_erase
+from tests.accounts.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:data_rights_datarequest_changelist")
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def officer():
+    return UserFactory(staff=True, groups=["Privacy officer"])
+
+
+@pytest.fixture
+def officer_client(officer) -> Client:
+    return _client_for(officer)
+
+
+def _export(**state) -> DataRequest:
+    export = export_request(subject=UserFactory())
+    DataRequest.objects.filter(pk=export.pk).update(**state)
+    export.refresh_from_db()
+    return export
+
+
+def _ids_listed(response) -> set[str]:
+    return {str(obj.pk) for obj in response.context["cl"].result_list}
+
+
+def test_only_privacy_officers_get_the_data_request_permissions():
+    officer = set(Group.objects.get(name="Privacy officer").permissions.values_list("codename", flat=True))
+    support = set(Group.objects.get(name="Support").permissions.values_list("codename", flat=True))
+
+    assert {"view_datarequest", "change_datarequest"} <= officer
+    assert "add_datarequest" not in officer
+    assert "delete_datarequest" not in officer
+    assert not {c for c in support if c.endswith("_datarequest")}
+
+
+def test_support_cannot_open_the_queue():
+    support = _client_for(UserFactory(staff=True, groups=["Support"]))
+
+    assert support.get(CHANGELIST).status_code == HTTPStatus.FORBIDDEN
+
+
+def test_the_queue_shows_kind_status_attempts_error_and_deadline(officer_client):
+    failed = _export(status=DataRequest.Status.FAILED, attempts=5, last_error="StorageUnavailable: bucket down")
+
+    response = officer_client.get(CHANGELIST)
+
+    html = response.content.decode()
+    assert response.status_code == HTTPStatus.OK
+    assert str(failed.pk) in html
+    assert "StorageUnavailable: bucket down" in html
+    for column in ("kind", "status", "attempts", "last_error", "created_at", "deadline", "overdue"):
+        assert f"column-{column}" in html
+
+
+def test_the_overdue_filter_lists_unfinished_requests_past_their_deadline(officer_client):
+    past = timezone.now() - timedelta(days=1)
+    overdue_queued = _export(status=DataRequest.Status.QUEUED, deadline=past)
+    overdue_failed = _export(status=DataRequest.Status.FAILED, deadline=past)
+    finished_late = _export(status=DataRequest.Status.READY, deadline=past)
+    expired_late = _export(status=DataRequest.Status.EXPIRED, deadline=past)
+    in_time = _export(status=DataRequest.Status.RUNNING)
+
+    overdue = _ids_listed(officer_client.get(CHANGELIST, {"overdue": "yes"}))
+    not_overdue = _ids_listed(officer_client.get(CHANGELIST, {"overdue": "no"}))
+
+    assert overdue == {str(overdue_queued.pk), str(overdue_failed.pk)}
+    assert not_overdue == {str(finished_late.pk), str(expired_late.pk), str(in_time.pk)}
+
+
+def test_retry_requeues_only_failed_requests_and_logs_the_staff_action(officer_client, officer):
+    failed = _export(status=DataRequest.Status.FAILED, attempts=5, lease_until=None)
+    ready = _export(status=DataRequest.Status.READY, attempts=1)
+
+    response = officer_client.post(
+        CHANGELIST, {"action": "retry", "_selected_action": [str(failed.pk), str(ready.pk)]}, follow=True
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    failed.refresh_from_db()
+    ready.refresh_from_db()
+    assert (failed.status, failed.attempts) == (DataRequest.Status.QUEUED, 0)
+    assert (ready.status, ready.attempts) == (DataRequest.Status.READY, 1)
+    assert StaffAction.objects.filter(actor=officer, target=f"data_rights.DataRequest:{failed.pk}").count() == 1
+    assert not StaffAction.objects.filter(target=f"data_rights.DataRequest:{ready.pk}").exists()
+    assert "1 request queued again." in response.content.decode()
+
+
+def test_a_view_only_staff_member_gets_no_retry_action():
+    viewer = UserFactory(staff=True)
+    viewer.user_permissions.add(
+        *Group.objects.get(name="Privacy officer").permissions.filter(codename="view_datarequest")
+    )
+    failed = _export(status=DataRequest.Status.FAILED)
+    client = _client_for(viewer)
+
+    assert 'value="retry"' not in client.get(CHANGELIST).content.decode()
+    client.post(CHANGELIST, {"action": "retry", "_selected_action": [str(failed.pk)]})
+    failed.refresh_from_db()
+    assert failed.status == DataRequest.Status.FAILED
+
+
+def test_the_queue_is_read_only(officer_client):
+    export = _export(status=DataRequest.Status.FAILED)
+    change_url = reverse("admin:data_rights_datarequest_change", args=[export.pk])
+
+    assert officer_client.get(reverse("admin:data_rights_datarequest_add")).status_code == HTTPStatus.FORBIDDEN
+    delete_url = reverse("admin:data_rights_datarequest_delete", args=[export.pk])
+    assert officer_client.post(delete_url, {"post": "yes"}).status_code == HTTPStatus.FORBIDDEN
+    detail = officer_client.get(change_url)
+    assert detail.status_code == HTTPStatus.OK
+    assert 'name="_save"' not in detail.content.decode()
+    officer_client.post(change_url, {"status": "ready", "attempts": "0"})
+    export.refresh_from_db()
+    assert export.status == DataRequest.Status.FAILED
+    assert "delete_selected" not in officer_client.get(CHANGELIST).content.decode()
+
+
+def test_erasure_rows_show_no_email_before_or_after_the_erasure(officer_client, subject, password):
+    email = subject.email
+    erasure = erasure_request(subject=subject, password=password)
+    change_url = reverse("admin:data_rights_datarequest_change", args=[erasure.pk])
+
+    pending = [officer_client.get(CHANGELIST).content.decode(), officer_client.get(change_url).content.decode()]
+    subject_erase(request_id=erasure.pk)
+    done = [officer_client.get(CHANGELIST).content.decode(), officer_client.get(change_url).content.decode()]
+
+    for html in pending + done:
+        assert email not in html
+        assert subject.display_name not in html
+    assert '<td class="field-subject_shown">erased</td>' in done[0]
+    assert '<div class="readonly">erased</div>' in done[1]
+    assert f'<td class="field-subject_shown">#{subject.pk}</td>' in pending[0]
