@@ -94,8 +94,10 @@ _PROBLEM_DESCRIPTIONS = {
     401: "Missing or invalid credentials.",
     403: "Not allowed (`insufficient_scope`, `csrf_failed`, `consent_required`, ...).",
     404: "Unknown, or not yours: both answer alike (`not_found`).",
+    409: "Conflicts with work in progress (`export_in_progress`, `erasure_in_progress`).",
     413: "Too large (`too_large`).",
     429: "Rate limit reached; see the Retry-After header (`throttled`).",
+    503: "Storage is briefly unavailable; nothing was changed, try again (`storage_unavailable`).",
 }
 
 

@@ -3,23 +3,19 @@
 from django.contrib.auth import logout
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ProblemSerializer, with_problems
+from config.api import with_problems
 from data_rights.models import DataRequest
 from data_rights.selectors import data_request_list_for_subject
 from data_rights.services import erasure_request, export_request
 from data_rights.views import export_status_shown
 
 EXPORT_STATUSES = ["queued", "running", "ready", "failed", "expired"]
-
-
-def _conflict(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ProblemSerializer, description=description)
 
 
 class MeExportOutputSerializer(serializers.Serializer):
@@ -69,11 +65,9 @@ class MeExportListCreateApi(APIView):
         operation_id="me_exports_create",
         request=None,
         responses=with_problems(
-            {
-                202: MeExportOutputSerializer,
-                409: _conflict("An export is already being built (`export_in_progress`)."),
-            },
+            {202: MeExportOutputSerializer},
             403,
+            409,
         ),
     )
     def post(self, request):
@@ -102,10 +96,10 @@ class MeErasureCreateApi(APIView):
                         "status": serializers.ChoiceField(choices=["queued", "running", "done", "failed"]),
                     },
                 ),
-                409: _conflict("Erasure has already been requested (`erasure_in_progress`)."),
             },
             400,
             403,
+            409,
         ),
         description="Closes the account at once and erases everything in the background. A wrong password "
         "answers 403 `invalid_password` and changes nothing. The session ends; the public receipt is at "
