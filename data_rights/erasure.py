@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 
 from accounts.models import StaffAction, User
 from consents.models import ConsentEvent, ConsentState
@@ -76,6 +77,17 @@ def _partners(job: DataRequest, subject: User) -> None:
     _add(job, {"links": removed, "webhook_payloads": payloads, "link_codes": link_codes})
 
 
+def _admin_log_entries(subject: User):
+    """Admin's change log names each object by its str(): for the account and its addresses, the email."""
+    from allauth.account.models import EmailAddress
+
+    addresses = [str(pk) for pk in EmailAddress.objects.filter(user=subject).values_list("pk", flat=True)]
+    return LogEntry.objects.filter(
+        Q(content_type=ContentType.objects.get_for_model(User), object_id=str(subject.pk))
+        | Q(content_type=ContentType.objects.get_for_model(EmailAddress), object_id__in=addresses)
+    )
+
+
 @transaction.atomic
 def _records(job: DataRequest, subject: User) -> None:
     from allauth.account.models import EmailAddress
@@ -90,9 +102,7 @@ def _records(job: DataRequest, subject: User) -> None:
         # The ledger stays verifiable: events become tombstones (the hash covers a random reference, not the account).
         "consent_events_anonymised": ConsentEvent.objects.filter(subject=subject).update(subject=None),
         "staff_log_entries": StaffAction.objects.filter(subject=subject).delete()[0]
-        + LogEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(User), object_id=str(subject.pk)
-        ).delete()[0],
+        + _admin_log_entries(subject).delete()[0],
         "account_records": EmailAddress.objects.filter(user=subject).delete()[0]
         + Authenticator.objects.filter(user=subject).delete()[0]
         + sum(model.objects.filter(user=subject).delete()[0] for model in (RefreshToken, AccessToken, IDToken, Grant)),

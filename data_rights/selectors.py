@@ -99,7 +99,8 @@ def export_sections_for_subject(*, subject: User) -> dict:
             "created_at": u.created_at,
             "retention_until": u.retention_until,
         }
-        for u in FaceUpload.objects.filter(subject=subject)
+        # Only stored uploads: one being erased may have lost its image already, and the archive holds its images.
+        for u in FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED)
         .select_related("partner")
         .prefetch_related("purposes")
         .order_by("created_at")

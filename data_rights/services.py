@@ -235,12 +235,15 @@ def subject_erase(*, request_id, now: datetime | None = None) -> DataRequest | N
             status=DataRequest.Status.DONE, finished_at=timezone.now(), lease_until=None, receipt=counts, last_error=""
         )
     if email:
-        _notify(
-            subject=None,
-            email=email,
-            template="data_rights/email/erasure_receipt.txt",
-            context={"request": DataRequest.objects.get(pk=job.pk)},
-        )
+        try:
+            _notify(
+                subject=None,
+                email=email,
+                template="data_rights/email/erasure_receipt.txt",
+                context={"request": DataRequest.objects.get(pk=job.pk)},
+            )
+        except Exception as error:  # the job is done and never runs again: keep no address for a failed mail
+            logger.warning("erasure receipt not sent request=%s: %s", job.pk, type(error).__name__)
         DataRequest.objects.filter(pk=job.pk).update(notify_email="")
     logger.info("erasure done request=%s", job.pk)
     return DataRequest.objects.get(pk=job.pk)
