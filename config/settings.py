@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from boto3.s3.transfer import TransferConfig
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -201,6 +202,10 @@ if _bucket:
             "default_acl": None,
             "file_overwrite": False,
             "querystring_auth": True,
+            # Reads spill to a temporary file past 8 MB, and uploads go in 8 MB parts two at a time:
+            # memory stays flat however large an export archive grows.
+            "max_memory_size": 8 * 1024 * 1024,
+            "transfer_config": TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=2),
         },
     }
 # Face images: size limit, and the master keys that wrap each subject's data key ("id:base64(32 bytes)",
@@ -233,6 +238,9 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # allowed only because every task is idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A task whose worker died unacknowledged comes back after this; the jobs' own leases and the beat
+# sweeps usually take it up sooner. Longer than any job runs, since claims make a rerun a no-op anyway.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900)}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

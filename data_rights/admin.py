@@ -6,8 +6,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.models import StaffAction
-from accounts.services import staff_action_log
 from data_rights.models import DataRequest
 from data_rights.services import data_request_retry
 
@@ -100,15 +98,8 @@ class DataRequestAdmin(admin.ModelAdmin):
     def retry(self, request, queryset):
         retried = 0
         for data_request in queryset.filter(status=DataRequest.Status.FAILED):
-            if data_request_retry(request=data_request).status == DataRequest.Status.QUEUED:
+            if data_request_retry(request=data_request, actor=request.user).status == DataRequest.Status.QUEUED:
                 retried += 1
-                staff_action_log(
-                    actor=request.user,
-                    kind=StaffAction.Kind.CHANGE,
-                    subject=data_request.subject,
-                    target=f"{DataRequest._meta.label}:{data_request.pk}",
-                    reason="retry",
-                )
         skipped = queryset.count() - retried
         messages.success(
             request, ngettext("%(n)s request queued again.", "%(n)s requests queued again.", retried) % {"n": retried}

@@ -95,7 +95,12 @@ def export_build(*, request_id, now: datetime | None = None) -> DataRequest | No
     """Build the archive of DESIGN.md as a stream, encrypt and store it; mark it ready for 7 days."""
     now = now or timezone.now()
     job = _claim(request_id=request_id, kind=DataRequest.Kind.EXPORT, now=now)
-    if job is None or job.subject is None:
+    if job is None:
+        return None
+    if job.subject is None:  # the subject was erased meanwhile: nothing to export, ever
+        DataRequest.objects.filter(pk=job.pk).update(
+            status=DataRequest.Status.FAILED, lease_until=None, last_error="The subject no longer exists."
+        )
         return None
     subject = job.subject
     try:
@@ -261,12 +266,23 @@ def data_requests_sweep(*, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
-def data_request_retry(*, request: DataRequest) -> DataRequest:
-    """Staff action: give a failed job a fresh set of attempts."""
+def data_request_retry(*, request: DataRequest, actor: User | None = None) -> DataRequest:
+    """Staff action: give a failed job a fresh set of attempts; the retry is in the staff audit log."""
+    from accounts.models import StaffAction
+    from accounts.services import staff_action_log
+
     updated = DataRequest.objects.filter(pk=request.pk, status=DataRequest.Status.FAILED).update(
         status=DataRequest.Status.QUEUED, attempts=0, lease_until=None
     )
     if updated:
+        if actor is not None:
+            staff_action_log(
+                actor=actor,
+                kind=StaffAction.Kind.CHANGE,
+                subject=request.subject,
+                target=f"{DataRequest._meta.label}:{request.pk}",
+                reason="retry",
+            )
         transaction.on_commit(
             lambda: _enqueue("export_build" if request.kind == DataRequest.Kind.EXPORT else "subject_erase", request.pk)
         )

@@ -161,6 +161,7 @@ def s3_storage_settings(*, endpoint: str, bucket: str) -> dict:
             "signature_version": "s3v4",
             "default_acl": None,
             "file_overwrite": False,
+            "max_memory_size": 8 * 1024 * 1024,
         },
     }
 
