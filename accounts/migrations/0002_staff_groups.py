@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from accounts.staff_groups import group_permissions_grant
+
 GROUPS = {
     "Privacy officer": [
         "accounts.view_user",
@@ -22,20 +24,7 @@ GROUPS = {
 
 
 def create_groups(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
-
-    # Permissions are normally created after all migrations; make sure they exist now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codes in GROUPS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for code in codes:
-            app_label, codename = code.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    group_permissions_grant(apps, GROUPS)
 
 
 def remove_groups(apps, schema_editor):

@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from accounts.staff_groups import group_permissions_grant, group_permissions_revoke
+
 GRANTS = {
     "Privacy officer": [
         "media_vault.view_faceupload",
@@ -22,30 +24,11 @@ GRANTS = {
 
 
 def grant(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
-
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codes in GRANTS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for code in codes:
-            app_label, codename = code.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    group_permissions_grant(apps, GRANTS)
 
 
 def revoke(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codes in GRANTS.items():
-        group = Group.objects.filter(name=name).first()
-        if group:
-            for code in codes:
-                app_label, codename = code.split(".")
-                group.permissions.remove(*Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+    group_permissions_revoke(apps, GRANTS)
 
 
 class Migration(migrations.Migration):
