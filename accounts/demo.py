@@ -1,6 +1,7 @@
 """Demo data for `seed_demo`: realistic purposes for face data and two demo subjects. Idempotent."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -50,11 +51,17 @@ DEMO_SUBJECTS = [
 ]
 
 
+DEMO_PARTNER = "Cameo Studio (demo)"
+DEMO_ASSETS = Path(__file__).resolve().parent / "demo_assets"  # crops of NASA's public-domain astronaut portrait
+
+
 @dataclass(frozen=True)
 class DemoSeedResult:
     purposes_created: int
     subjects_created: int
     password: str
+    partner_created: bool
+    uploads_created: int
 
 
 @transaction.atomic
@@ -75,4 +82,34 @@ def demo_seed() -> DemoSeedResult:
         for slug in spec["grants"]:
             consent_grant(subject=user, purpose_slug=slug, actor=user)
         subjects_created += 1
-    return DemoSeedResult(purposes_created, subjects_created, DEMO_PASSWORD)
+    partner_created, uploads_created = _demo_partner_and_uploads()
+    return DemoSeedResult(purposes_created, subjects_created, DEMO_PASSWORD, partner_created, uploads_created)
+
+
+def _demo_partner_and_uploads() -> tuple[bool, int]:
+    """A demo partner linked to the demo subject, and one upload from each source (first run only)."""
+    from media_vault.models import FaceUpload
+    from media_vault.services import upload_ingest
+    from partners.models import Link, Partner
+    from partners.services import partner_create
+
+    subject = get_user_model().objects.get(email=DEMO_SUBJECTS[0]["email"])
+    partner = Partner.objects.filter(name=DEMO_PARTNER).first()
+    partner_created = partner is None
+    if partner is None:
+        partner = partner_create(name=DEMO_PARTNER, contact_email="privacy@cameo.example").partner
+    if not Link.objects.filter(partner=partner, subject=subject, unlinked_at__isnull=True).exists():
+        Link.objects.create(partner=partner, subject=subject)
+    uploads_created = 0
+    if not FaceUpload.objects.filter(subject=subject).exists():
+        upload_ingest(
+            subject=subject, data=(DEMO_ASSETS / "astronaut.jpg").read_bytes(), purpose_slugs=["store-uploads"]
+        )
+        upload_ingest(
+            subject=subject,
+            data=(DEMO_ASSETS / "astronaut-close.jpg").read_bytes(),
+            purpose_slugs=["store-uploads", "generate-likeness"],
+            partner=partner,
+        )
+        uploads_created = 2
+    return partner_created, uploads_created

@@ -187,6 +187,8 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = None  # face images are never served from a public URL; views check access
 
 _bucket = env("AWS_STORAGE_BUCKET_NAME", default="")
+_s3_transfer = TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=2)
+_s3_transfer.max_in_memory_upload_chunks = 2  # not a constructor argument; bounds read-ahead while uploading
 _media = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}}
 if _bucket:
     _media = {
@@ -205,7 +207,7 @@ if _bucket:
             # Reads spill to a temporary file past 8 MB, and uploads go in 8 MB parts two at a time:
             # memory stays flat however large an export archive grows.
             "max_memory_size": 8 * 1024 * 1024,
-            "transfer_config": TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=2),
+            "transfer_config": _s3_transfer,
         },
     }
 # Face images: size limit, and the master keys that wrap each subject's data key ("id:base64(32 bytes)",

@@ -45,9 +45,9 @@ def _uploads(job: DataRequest, subject: User, renew: Callable[[int, int], None])
         FaceUpload.objects.filter(pk__in=ids).update(status=FaceUpload.Status.ERASING)
         vault_objects_delete(names=[name for row in batch for name in row[1:]])  # batched: 1,000 keys a request
         with transaction.atomic():
-            AccessEvent.objects.filter(upload_id__in=ids).delete()
+            access_events = AccessEvent.objects.filter(upload_id__in=ids).delete()[0]
             deleted = FaceUpload.objects.filter(pk__in=ids).delete()[1].get("media_vault.FaceUpload", 0)
-            _add(job, {"face_uploads": deleted, "storage_objects": 2 * deleted})
+            _add(job, {"face_uploads": deleted, "storage_objects": 2 * deleted, "access_events": access_events})
         done += len(batch)
         renew(done, total)
 

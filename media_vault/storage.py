@@ -76,10 +76,19 @@ def _is_missing(error: Exception) -> bool:
     return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey")
 
 
+def _object_bytes(name: str) -> bytes:
+    bucket = getattr(default_storage, "bucket", None)
+    if bucket is not None:  # S3: one GET, without the HEADs and transfer threads of opening a file
+        from storages.utils import clean_name
+
+        return bucket.Object(default_storage._normalize_name(clean_name(name))).get()["Body"].read()
+    with default_storage.open(name, "rb") as handle:
+        return handle.read()
+
+
 def vault_object_read(*, data_key: bytes, name: str) -> bytes:
     try:
-        with default_storage.open(name, "rb") as handle:
-            blob = handle.read()
+        blob = _object_bytes(name)
     except _STORAGE_ERRORS as error:
         if _is_missing(error):  # gone is not an outage: nothing to retry
             raise ObjectMissing() from error

@@ -18,7 +18,7 @@ from consents.models import ConsentEvent, ConsentState
 from data_rights.exceptions import InvalidPassword
 from data_rights.models import DataRequest
 from data_rights.services import erasure_request, subject_erase
-from media_vault.models import FaceUpload
+from media_vault.models import AccessEvent, FaceUpload
 from media_vault.selectors import upload_image_bytes
 from partners.models import Link, WebhookEvent
 from tests.media_vault.factories import FaceUploadFactory, jpeg_bytes
@@ -177,6 +177,7 @@ def test_erasure_removes_every_other_partner_payload_about_the_subject(holdings,
 
 def test_receipt_counts_what_went_and_holds_no_personal_data(holdings, password):
     subject = holdings.subject
+    access_events = AccessEvent.objects.filter(subject=subject).count()
     personal = [
         subject.email,
         subject.display_name,
@@ -199,6 +200,8 @@ def test_receipt_counts_what_went_and_holds_no_personal_data(holdings, password)
     }
     assert receipt["consent_events_anonymised"] == 4
     assert receipt["data_keys"] == 1
+    assert access_events > 0
+    assert receipt["access_events"] == access_events  # those tied to uploads and the rest, all counted
     text = json.dumps(receipt)
     assert not [value for value in personal if value and value in text]
 
