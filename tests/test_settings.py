@@ -3,10 +3,10 @@
 Settings are read once per process, so each environment is loaded in a subprocess of its own.
 """
 
+import base64
 import importlib
 import json
 import os
-import base64
 import secrets
 import subprocess
 import sys
