@@ -1,8 +1,10 @@
 """Shared fixtures: fast hashing, locmem email, a temporary media dir, clients, and the browser."""
 
 import os
+import socket
 
 import pytest
+from botocore.config import Config
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
@@ -235,3 +237,38 @@ def _live_server_media_url():
 def live_server(_live_server_media_url, live_server):
     django_settings.MEDIA_URL = _live_server_media_url
     return live_server
+
+
+# --- Storage outages -------------------------------------------------------------------------------
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens here once the socket is closed
+
+
+@pytest.fixture
+def s3_with_outage(settings, s3_bucket, s3_endpoint):
+    """Media on the loopback S3; `.down()` points storage at a closed port, `.up()` back at the server."""
+    client, bucket = s3_bucket
+    fail_fast = Config(
+        s3={"addressing_style": "path"}, signature_version="s3v4", retries={"total_max_attempts": 1}, connect_timeout=2
+    )
+
+    def point_at(endpoint: str) -> None:
+        storage = s3_storage_settings(endpoint=endpoint, bucket=bucket)
+        storage["OPTIONS"]["client_config"] = fail_fast
+        settings.STORAGES = {**settings.STORAGES, "default": storage}
+
+    class Switch:
+        def up(self):
+            point_at(s3_endpoint)
+
+        def down(self):
+            point_at(f"http://127.0.0.1:{_closed_port()}")
+
+        def keys(self) -> set[str]:
+            return {item["Key"] for item in client.list_objects_v2(Bucket=bucket).get("Contents", [])}
+
+    switch = Switch()
+    switch.up()
+    return switch

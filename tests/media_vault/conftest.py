@@ -1,18 +1,15 @@
 """Media vault fixtures: partner clients holding real bearer tokens, purposes, staff clients."""
 
 import base64
-import socket
 from http import HTTPStatus
 from pathlib import Path
 
 import pytest
-from botocore.config import Config
 from django.db import connection
 from rest_framework.test import APIClient
 
 from partners.models import PARTNER_SCOPES
 from tests.accounts.factories import UserFactory
-from tests.conftest import s3_storage_settings
 from tests.consents.factories import PurposeFactory
 from tests.partners.factories import LinkFactory, PartnerFactory
 
@@ -82,38 +79,3 @@ def support(db):
 def astronaut_png() -> bytes:
     """skimage's public-domain NASA portrait (512x512): one face."""
     return (Path(__file__).parent / "files" / "astronaut.png").read_bytes()
-
-
-# --- Storage outages -------------------------------------------------------------------------------
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # nothing listens here once the socket is closed
-
-
-@pytest.fixture
-def s3_with_outage(settings, s3_bucket, s3_endpoint):
-    """Media on the loopback S3; `.down()` points storage at a closed port, `.up()` back at the server."""
-    client, bucket = s3_bucket
-    fail_fast = Config(
-        s3={"addressing_style": "path"}, signature_version="s3v4", retries={"total_max_attempts": 1}, connect_timeout=2
-    )
-
-    def point_at(endpoint: str) -> None:
-        storage = s3_storage_settings(endpoint=endpoint, bucket=bucket)
-        storage["OPTIONS"]["client_config"] = fail_fast
-        settings.STORAGES = {**settings.STORAGES, "default": storage}
-
-    class Switch:
-        def up(self):
-            point_at(s3_endpoint)
-
-        def down(self):
-            point_at(f"http://127.0.0.1:{_closed_port()}")
-
-        def keys(self) -> set[str]:
-            return {item["Key"] for item in client.list_objects_v2(Bucket=bucket).get("Contents", [])}
-
-    switch = Switch()
-    switch.up()
-    return switch

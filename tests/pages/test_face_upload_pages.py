@@ -455,11 +455,8 @@ def test_thumbnails_are_not_recorded(subject_client, upload):
 
 
 @pytest.mark.parametrize("kind", ["image", "annotated"])
-def test_a_storage_outage_answers_503_for_an_image_and_records_no_view(subject_client, upload, monkeypatch, kind):
-    def unavailable(self, name, mode="rb"):
-        raise ConnectionError("storage is down")
-
-    monkeypatch.setattr(default_storage.__class__, "open", unavailable)
+def test_a_storage_outage_answers_503_for_an_image_and_records_no_view(s3_with_outage, subject_client, upload, kind):
+    s3_with_outage.down()
 
     response = subject_client.get(f"/uploads/{upload.pk}/{kind}")
 
