@@ -256,6 +256,9 @@ CELERY_BEAT_SCHEDULE = {
 # taken up again after it (by redelivery or by the sweep).
 DATA_REQUEST_LEASE_SECONDS = env.int("DATA_REQUEST_LEASE_SECONDS", default=120)
 
+# Partners' consent reads are written to Link.last_consent_read_at at most this often per process.
+PARTNER_READ_FLUSH_SECONDS = env.float("PARTNER_READ_FLUSH_SECONDS", default=5.0)
+
 # --- Webhooks (Standard Webhooks) ------------------------------------------------------------
 # http and private addresses (loopback) are allowed only when this says so: on by default locally.
 WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG)

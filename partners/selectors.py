@@ -2,8 +2,11 @@
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
+from django.db import connection
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from consents.models import ConsentState, ConsentStateName, Purpose
@@ -132,3 +135,62 @@ def event_list_for_partner(*, partner: Partner, after: int | None, limit: int) -
     if after is not None:
         events = events.filter(pk__gt=after)
     return list(events.order_by("pk")[:limit])
+
+
+@dataclass(frozen=True)
+class PartnerConsentRow:
+    purpose_slug: str
+    state: str
+    purpose_version: int | None
+    changed_at: datetime | None
+
+    @property
+    def granted(self) -> bool:
+        return self.state == ConsentStateName.GRANTED
+
+
+# The single-subject check is the partner API's hottest path: one hand-written query (link, active
+# purposes and the subject's states together) instead of three ORM queries, whose compilation costs
+# more than the database work. The rule itself stays in consents.selectors.consent_state_name_of.
+_SUBJECT_CONSENTS_SQL = """
+    SELECT l.id, p.slug, p.min_valid_version, s.granted, s.purpose_version, s.changed_at
+    FROM partners_link l
+    JOIN accounts_user u ON u.id = l.subject_id AND u.is_active
+    LEFT JOIN consents_purpose p ON p.active
+    LEFT JOIN consents_consentstate s ON s.subject_id = l.subject_id AND s.purpose_id = p.id
+    WHERE l.partner_id = %s AND l.pairwise_id = %s AND l.unlinked_at IS NULL
+    ORDER BY p.position, p.slug
+"""
+
+
+def consent_rows_for_partner(*, partner: Partner, subject_id) -> tuple[int, list[PartnerConsentRow]]:
+    """Rule 1 for one subject, as the partner sees it: (link id, one row per active purpose).
+
+    SubjectNotFound (404) for unknown and unlinked ids alike.
+    """
+    pairwise = _as_uuid(subject_id)
+    if pairwise is None:
+        raise SubjectNotFound()
+    with connection.cursor() as cursor:
+        cursor.execute(_SUBJECT_CONSENTS_SQL, [partner.pk, pairwise.hex if connection.vendor == "sqlite" else pairwise])
+        found = cursor.fetchall()
+    if not found:
+        raise SubjectNotFound()
+    rows = []
+    for _link_id, slug, min_valid_version, granted, version, changed_at in found:
+        if slug is None:  # linked, but no active purpose exists
+            continue
+        if granted is None:
+            state, version, changed_at = ConsentStateName.NOT_ASKED, None, None
+        else:
+            state = _state_of(granted=bool(granted), version=version, min_valid_version=min_valid_version)
+            if isinstance(changed_at, str):  # SQLite hands back text
+                changed_at = parse_datetime(changed_at)
+        rows.append(PartnerConsentRow(slug, str(state), version, changed_at))
+    return found[0][0], rows
+
+
+def _state_of(*, granted: bool, version: int, min_valid_version: int) -> str:
+    return consent_state_name_of(
+        granted=granted, purpose_version=version, purpose=Purpose(min_valid_version=min_valid_version)
+    )

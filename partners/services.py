@@ -4,10 +4,13 @@ import base64
 import hashlib
 import logging
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, RefreshToken
@@ -132,20 +135,54 @@ def link_unlink(*, link: Link, now: datetime | None = None) -> Link:
     return link
 
 
-def link_consent_reads_record(*, link_ids: list[int], now: datetime | None = None) -> None:
-    """Remember when each partner last read a subject's consents (at most one write a minute per link).
+# Reads of consents are remembered per link for the Connected apps page. Writing a row on every read
+# would cost more than the read itself, so each process keeps the latest read per link in memory and
+# writes them in a few UPDATEs at most every PARTNER_READ_FLUSH_SECONDS (0: at once). A crash loses at
+# most those seconds of "last read" times, which is harmless.
+_pending_reads: dict[int, datetime] = {}
+_pending_lock = threading.Lock()
+_last_flush = [float("-inf")]
 
-    On PostgreSQL the write skips waiting for the disk flush: losing the last seconds of these
-    timestamps in a crash is harmless, and the wait would otherwise dominate a consent check.
-    """
+
+def link_consent_reads_record(*, link_ids: list[int], now: datetime | None = None) -> None:
+    """Remember when a partner last read each subject's consents (written in batches)."""
     if not link_ids:
         return
     now = now or timezone.now()
-    stale = now - timedelta(minutes=1)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        Link.objects.filter(pk__in=link_ids).filter(
-            Q(last_consent_read_at__isnull=True) | Q(last_consent_read_at__lt=stale)
-        ).update(last_consent_read_at=now)
+    with _pending_lock:
+        for link_id in link_ids:
+            _pending_reads[link_id] = now
+        if time.monotonic() - _last_flush[0] < settings.PARTNER_READ_FLUSH_SECONDS:
+            return
+    link_consent_reads_flush()
+
+
+def link_consent_reads_flush() -> int:
+    """Write the pending last-read times: one UPDATE per distinct second. Returns the links written."""
+    with _pending_lock:
+        batch = dict(_pending_reads)
+        _pending_reads.clear()
+        _last_flush[0] = time.monotonic()
+    by_second: dict[datetime, list[int]] = {}
+    for link_id, read_at in batch.items():
+        by_second.setdefault(read_at.replace(microsecond=0), []).append(link_id)
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":  # no need to wait for the disk for these timestamps
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            for ids in by_second.values():
+                read_at = max(batch[link_id] for link_id in ids)  # the latest read of that second, for all
+                # Rows another process is writing right now are skipped, never waited for: no deadlock.
+                free = list(
+                    Link.objects.select_for_update(skip_locked=True)
+                    .filter(pk__in=ids)
+                    .filter(Q(last_consent_read_at__isnull=True) | Q(last_consent_read_at__lt=read_at))
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                )
+                Link.objects.filter(pk__in=free).update(last_consent_read_at=read_at)
+    except DatabaseError:  # best effort: a read must never fail because its timestamp could not be kept
+        logger.warning("could not record %s consent reads", len(batch), exc_info=True)
+        return 0
+    return len(batch)

@@ -31,6 +31,7 @@ def _fast_and_isolated(request, settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PARTNER_READ_FLUSH_SECONDS = 0  # partners' consent reads are written at once (batching has its own test)
     if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
         settings.STORAGES = {
             **settings.STORAGES,

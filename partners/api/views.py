@@ -1,5 +1,7 @@
 """Partner API v1 (DESIGN.md): one thin view per operation, scoped to the calling partner."""
 
+import uuid
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
@@ -7,12 +9,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import with_problems
-from consents.selectors import consent_states_for_subject, purpose_list_active
+from consents.selectors import purpose_list_active
 from partners.api.permissions import HasScope, PartnerAuthentication, PartnerRateThrottle, partner_for_request
 from partners.selectors import (
     consent_check_bulk,
+    consent_rows_for_partner,
     event_list_for_partner,
-    link_get_for_partner,
     link_get_for_subject,
     link_list_for_subject,
 )
@@ -114,11 +116,10 @@ class SubjectConsentListApi(PartnerApi):
         ),
     )
     def get(self, request, subject_id):
-        link = link_get_for_partner(partner=partner_for_request(request), subject_id=subject_id)
-        statuses = consent_states_for_subject(subject=link.subject)
-        link_consent_reads_record(link_ids=[link.pk])
+        link_id, rows = consent_rows_for_partner(partner=partner_for_request(request), subject_id=subject_id)
+        link_consent_reads_record(link_ids=[link_id])
         return Response(
-            {"subject_id": str(link.pairwise_id), "consents": ConsentRowSerializer(statuses, many=True).data}
+            {"subject_id": str(uuid.UUID(str(subject_id))), "consents": ConsentRowSerializer(rows, many=True).data}
         )
 
 

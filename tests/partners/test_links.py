@@ -379,3 +379,22 @@ def test_the_me_api_lists_only_the_subjects_own_connected_apps(me_api, linked):
 
     assert [row["id"] for row in links] == [str(linked.pairwise_id)]
     assert links[0]["partner"] == linked.partner.name
+
+
+def test_consent_reads_are_batched_and_a_flush_writes_the_latest_one(linked, settings):
+    # given a flush interval: the first read in a while is written at once, later ones wait for the flush
+    from partners.services import link_consent_reads_flush
+
+    settings.PARTNER_READ_FLUSH_SECONDS = 0
+    first = timezone.now() - timedelta(minutes=5)
+    link_consent_reads_record(link_ids=[linked.pk], now=first)
+    settings.PARTNER_READ_FLUSH_SECONDS = 3600
+    later = timezone.now()
+
+    link_consent_reads_record(link_ids=[linked.pk], now=later)
+
+    linked.refresh_from_db()
+    assert linked.last_consent_read_at == first  # buffered, not written yet
+    assert link_consent_reads_flush() == 1
+    linked.refresh_from_db()
+    assert linked.last_consent_read_at == later
