@@ -23,7 +23,7 @@ run: migrate
 	@echo "Serving http://127.0.0.1:8000  (staff admin: http://127.0.0.1:8000/admin/)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-## Debian's Chromium for the browser tests (never `playwright install`: it downloads a browser).
+## Debian's Chromium for the browser tests (Playwright's own browser download cannot work here).
 browser:
 	@test -x $(CHROMIUM) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 

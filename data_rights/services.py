@@ -115,7 +115,7 @@ def export_build(*, request_id, now: datetime | None = None) -> DataRequest | No
         def images():
             for done, (upload_id, object_name, fmt) in enumerate(uploads, start=1):
                 ext = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[fmt]
-                yield f"uploads/{upload_id}.{ext}", vault_stream_read_whole(data_key=data_key, name=object_name)
+                yield f"uploads/{upload_id}.{ext}", _image_chunks(data_key=data_key, name=object_name)
                 if done % 50 == 0:
                     _renew(job=job, done=done, total=len(uploads))
 
@@ -150,7 +150,7 @@ def export_build(*, request_id, now: datetime | None = None) -> DataRequest | No
     return DataRequest.objects.get(pk=job.pk)
 
 
-def vault_stream_read_whole(*, data_key: bytes, name: str):
+def _image_chunks(*, data_key: bytes, name: str):
     """One stored image, decrypted (images are single-chunk objects of at most a few MB)."""
     from media_vault.storage import vault_object_read
 
