@@ -9,8 +9,6 @@ from django.utils.translation import ngettext
 from data_rights.models import DataRequest
 from data_rights.services import data_request_retry
 
-FINISHED = [DataRequest.Status.READY, DataRequest.Status.DONE, DataRequest.Status.EXPIRED]
-
 
 class OverdueFilter(admin.SimpleListFilter):
     """Past the statutory deadline (30 days) and not finished: what the privacy officer must act on first."""
@@ -22,7 +20,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("yes", _("Overdue")), ("no", _("Within deadline or finished"))]
 
     def queryset(self, request, queryset):
-        overdue = Q(deadline__lt=timezone.now()) & ~Q(status__in=FINISHED)
+        overdue = Q(deadline__lt=timezone.now()) & ~Q(status__in=DataRequest.FINISHED)
         if self.value() == "yes":
             return queryset.filter(overdue)
         if self.value() == "no":

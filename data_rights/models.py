@@ -30,6 +30,7 @@ class DataRequest(models.Model):
         EXPIRED = "expired", _("expired")  # export past its 7 days, archive deleted
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
+    FINISHED = (Status.READY, Status.DONE, Status.EXPIRED)  # nothing left to do before the deadline
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # NULL once the subject is erased: the erasure row stays as a receipt with no personal data.
@@ -78,11 +79,4 @@ class DataRequest(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return (
-            self.status not in (self.Status.READY, self.Status.DONE, self.Status.EXPIRED)
-            and timezone.now() > self.deadline
-        )
-
-    @property
-    def progress_percent(self) -> int:
-        return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0
+        return self.status not in self.FINISHED and timezone.now() > self.deadline

@@ -7,8 +7,6 @@ from media_vault.exceptions import UploadNotFound
 from media_vault.models import AccessEvent, FaceUpload
 from media_vault.storage import subject_data_key_existing, vault_object_read
 
-ACCESS_HISTORY_PER_UPLOAD = 5
-
 
 def upload_list_for_subject(
     *, subject: User, source: str | None = None, purpose_slug: str | None = None
