@@ -7,6 +7,7 @@ response, so it reconnects then), Content-Length or chunked bodies, a timeout on
 
 import asyncio
 import contextlib
+import os
 import socket
 import statistics
 import time
@@ -102,11 +103,14 @@ class LoadResult:
     duration: float
     latencies: list[float] = field(default_factory=list)  # seconds, successful requests only
     errors: dict[str, int] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per part during the measured window
 
     def merge(self, other: "LoadResult") -> None:
         """Add another measured slice of the same endpoint."""
         self.duration += other.duration
         self.latencies.extend(other.latencies)
+        for part, seconds in other.cpu.items():
+            self.cpu[part] = self.cpu.get(part, 0.0) + seconds
         for key, count in other.errors.items():
             self.errors[key] = self.errors.get(key, 0) + count
 
@@ -132,17 +136,37 @@ class LoadResult:
             f"p99 {self.percentile_ms(99):7.1f} ms   ({self.ok} requests in {self.duration:.1f} s{detail})"
         )
 
+    def cpu_line(self) -> str:
+        """CPU milliseconds per successful request, per part of the set-up."""
+        if not self.cpu or not self.ok:
+            return ""
+        parts = ", ".join(f"{part} {seconds / self.ok * 1000:.2f}" for part, seconds in self.cpu.items())
+        return f"{self.name:<34} CPU ms per request: {parts}"
+
 
 RequestMaker = Callable[[int], tuple[str, str, dict[str, str], bytes]]
+CpuMeter = Callable[[], "CpuSample"]
 
 
 async def _drive(
-    *, name: str, host: str, port: int, make_request: RequestMaker, concurrency: int, warmup: float, duration: float
+    *,
+    name: str,
+    host: str,
+    port: int,
+    make_request: RequestMaker,
+    concurrency: int,
+    warmup: float,
+    duration: float,
+    cpu_meter: CpuMeter | None = None,
 ) -> LoadResult:
     result = LoadResult(name=name, duration=duration)
     loop = asyncio.get_running_loop()
     start = loop.time() + warmup
     end = start + duration
+    samples = []
+    if cpu_meter is not None:  # CPU time of every part across exactly the measured window
+        loop.call_at(start, lambda: samples.append(cpu_meter()))
+        loop.call_at(end, lambda: samples.append(cpu_meter()))
 
     async def worker(index: int) -> None:
         connection = Connection(host, port)
@@ -173,6 +197,8 @@ async def _drive(
             await connection.close()
 
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    if len(samples) == 2:
+        result.cpu = samples[1] - samples[0]
     return result
 
 
@@ -185,8 +211,10 @@ def drive(
     concurrency: int,
     warmup: float,
     duration: float,
+    cpu_meter: CpuMeter | None = None,
 ) -> LoadResult:
-    """Keep `concurrency` requests in flight for warmup + duration seconds; measure the last `duration`."""
+    """Keep `concurrency` requests in flight for warmup + duration seconds; measure the last `duration`
+    (and, with a `cpu_meter`, the CPU time each part spent in it)."""
     return asyncio.run(
         _drive(
             name=name,
@@ -196,6 +224,7 @@ def drive(
             concurrency=concurrency,
             warmup=warmup,
             duration=duration,
+            cpu_meter=cpu_meter,
         )
     )
 
@@ -213,4 +242,74 @@ def summary_ms(samples: list[float]) -> str:
     return (
         f"median {statistics.median(ordered) * 1000:.1f} ms, p90 {p90 * 1000:.1f} ms, "
         f"max {ordered[-1] * 1000:.1f} ms (n={len(ordered)})"
+    )
+
+
+# --- CPU accounting ------------------------------------------------------------------------------------
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (all its threads), from /proc; 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime (fields 14 and 15 of stat)
+
+
+def _processes() -> list[tuple[int, int, str]]:
+    """(pid, parent pid, command line) of every process on the machine."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                ppid = int(stat.read().rsplit(b")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        found.append((int(entry), ppid, command))
+    return found
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds all cores spent not idle since boot (the first line of /proc/stat)."""
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / _CLOCK_TICKS
+
+
+@dataclass
+class CpuSample:
+    """CPU seconds so far of the parts of one load test, to subtract from a later sample."""
+
+    parts: dict[str, float]
+
+    def __sub__(self, earlier: "CpuSample") -> dict[str, float]:
+        return {name: self.parts[name] - earlier.parts.get(name, 0.0) for name in self.parts}
+
+
+def cpu_sample(*, server_pid: int, database_name: str) -> CpuSample:
+    """CPU seconds of the server's workers, the database's backends for `database_name`, this process
+    (the load client) and the whole machine. Backends must outlive the measurement (persistent
+    connections), or their time is lost when they exit."""
+    processes = _processes()
+    workers = [pid for pid, ppid, _ in processes if ppid == server_pid]
+    backends = [
+        pid for pid, _, command in processes if command.startswith("postgres: ") and f" {database_name} " in command
+    ]
+    client = os.times()
+    return CpuSample(
+        {
+            "server workers": sum(_process_cpu_seconds(pid) for pid in workers),
+            "PostgreSQL": sum(_process_cpu_seconds(pid) for pid in backends),
+            "load client": client.user + client.system,
+            "whole machine": _machine_busy_seconds(),
+        }
     )

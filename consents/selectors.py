@@ -14,14 +14,16 @@ def consent_state_name(*, state: ConsentState | None, purpose: Purpose) -> str:
     re-consent threshold is reconsent_required; only `granted` counts as yes."""
     if state is None:
         return ConsentStateName.NOT_ASKED
-    return consent_state_name_of(granted=state.granted, purpose_version=state.purpose_version, purpose=purpose)
+    return consent_state_name_of(
+        granted=state.granted, purpose_version=state.purpose_version, min_valid_version=purpose.min_valid_version
+    )
 
 
-def consent_state_name_of(*, granted: bool, purpose_version: int, purpose: Purpose) -> str:
-    """The same rule on plain values, for reads of thousands of rows at once."""
+def consent_state_name_of(*, granted: bool, purpose_version: int, min_valid_version: int) -> str:
+    """The same rule on plain values (the purpose's re-consent threshold), for reads of thousands of rows."""
     if not granted:
         return ConsentStateName.WITHDRAWN
-    if purpose_version < purpose.min_valid_version:
+    if purpose_version < min_valid_version:
         return ConsentStateName.RECONSENT_REQUIRED
     return ConsentStateName.GRANTED
 

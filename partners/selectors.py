@@ -121,7 +121,9 @@ def consent_check_bulk(
             purpose = purposes[slug]
             state = states.get((subject_pk, purpose.pk))
             name = (
-                consent_state_name_of(granted=state[0], purpose_version=state[1], purpose=purpose)
+                consent_state_name_of(
+                    granted=state[0], purpose_version=state[1], min_valid_version=purpose.min_valid_version
+                )
                 if state
                 else ConsentStateName.NOT_ASKED
             )
@@ -201,14 +203,10 @@ def consent_rows_for_partner(*, partner: Partner, subject_id) -> tuple[int, list
         if granted is None:
             state, version, changed_at = ConsentStateName.NOT_ASKED, None, None
         else:
-            state = _state_of(granted=bool(granted), version=version, min_valid_version=min_valid_version)
+            state = consent_state_name_of(
+                granted=bool(granted), purpose_version=version, min_valid_version=min_valid_version
+            )
             if isinstance(changed_at, str):  # SQLite hands back text
                 changed_at = parse_datetime(changed_at)
         rows.append(PartnerConsentRow(slug, str(state), version, changed_at))
     return found[0][0], rows
-
-
-def _state_of(*, granted: bool, version: int, min_valid_version: int) -> str:
-    return consent_state_name_of(
-        granted=granted, purpose_version=version, purpose=Purpose(min_valid_version=min_valid_version)
-    )

@@ -90,11 +90,28 @@ class LinkRedeemApi(PartnerApi):
 
 @extend_schema_serializer(component_name="SubjectConsent")
 class ConsentRowSerializer(serializers.Serializer):
+    """Documents the rows; the hot path builds the same shape with `consent_row_data`."""
+
     purpose = serializers.CharField(source="purpose_slug")
     granted = serializers.BooleanField()
     state = serializers.ChoiceField(choices=STATES)
     purpose_version = serializers.IntegerField(allow_null=True)
     changed_at = serializers.DateTimeField(allow_null=True)
+
+
+_changed_at = serializers.DateTimeField(allow_null=True)
+
+
+def consent_row_data(row) -> dict:
+    """One row as ConsentRowSerializer gives it, without a serializer per request: this is the partner
+    API's hottest path, and DRF's per-request field copies cost more than the rest of the view."""
+    return {
+        "purpose": row.purpose_slug,
+        "granted": row.granted,
+        "state": row.state,
+        "purpose_version": row.purpose_version,
+        "changed_at": _changed_at.to_representation(row.changed_at) if row.changed_at else None,
+    }
 
 
 class SubjectConsentListApi(PartnerApi):
@@ -119,7 +136,7 @@ class SubjectConsentListApi(PartnerApi):
         link_id, rows = consent_rows_for_partner(partner=partner_for_request(request), subject_id=subject_id)
         link_consent_reads_record(link_ids=[link_id])
         return Response(
-            {"subject_id": str(uuid.UUID(str(subject_id))), "consents": ConsentRowSerializer(rows, many=True).data}
+            {"subject_id": str(uuid.UUID(str(subject_id))), "consents": [consent_row_data(row) for row in rows]}
         )
 
 

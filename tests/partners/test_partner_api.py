@@ -12,7 +12,9 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from consents.services import consent_grant, consent_withdraw
 from partners.api.permissions import PartnerRateThrottle
+from partners.api.views import ConsentRowSerializer
 from partners.models import PARTNER_SCOPES, Link, WebhookEvent
+from partners.selectors import consent_rows_for_partner
 from partners.services import link_unlink
 from tests.consents.factories import PurposeFactory, PurposeVersionFactory
 from tests.partners.conftest import partner_api_client
@@ -156,6 +158,24 @@ def test_subject_consents_show_each_state_and_granted_only_for_granted(partner_c
         "p-not-asked": ("not_asked", False),
         "p-reconsent": ("reconsent_required", False),
     }
+
+
+def test_subject_consent_rows_are_exactly_what_the_documented_serializer_gives(partner_client, linked):
+    # The view builds its rows by hand for speed; the schema documents them with ConsentRowSerializer.
+    subject = linked.subject
+    purposes = {slug: PurposeFactory(slug=slug) for slug in ["p-granted", "p-withdrawn", "p-not-asked", "p-reconsent"]}
+    consent_grant(subject=subject, purpose_slug="p-granted", actor=subject)
+    consent_withdraw(subject=subject, purpose_slug="p-withdrawn", actor=subject)
+    consent_grant(subject=subject, purpose_slug="p-reconsent", actor=subject)
+    PurposeVersionFactory(purpose=purposes["p-reconsent"], requires_reconsent=True)
+
+    body = partner_client.get(f"/api/v1/subjects/{linked.pairwise_id}/consents/").json()
+
+    _, rows = consent_rows_for_partner(partner=partner_client.partner, subject_id=linked.pairwise_id)
+    assert body["consents"] == ConsentRowSerializer(rows, many=True).data
+    changed = {row["purpose"]: row["changed_at"] for row in body["consents"]}
+    assert changed["p-not-asked"] is None
+    assert changed["p-granted"].endswith("Z")  # UTC, as DRF writes it
 
 
 def test_a_withdrawal_is_effective_on_the_next_read(partner_client, linked, avatar):
