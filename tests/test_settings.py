@@ -249,3 +249,18 @@ def test_argon2id_is_the_first_password_hasher():
     assert config.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
     hasher = import_string(config.PASSWORD_HASHERS[0])()
     assert hasher.encode("correct-horse-battery-9", hasher.salt()).startswith("argon2$argon2id$")
+
+
+@pytest.mark.parametrize("module", ["config.wsgi", "config.asgi"])
+def test_a_serving_process_loads_every_view_and_freezes_it_out_of_the_garbage_collectors_way(tmp_path, module):
+    script = (
+        f"import gc, sys\nimport {module}\n"
+        "print(gc.get_freeze_count(), 'partners.api.views' in sys.modules, 'data_rights.views' in sys.modules)"
+    )
+
+    result = _run(["-c", script], _production_environment(tmp_path))
+
+    assert result.returncode == 0, result.stderr
+    frozen, partner_views_loaded, page_views_loaded = result.stdout.split()
+    assert int(frozen) > 10_000
+    assert (partner_views_loaded, page_views_loaded) == ("True", "True")

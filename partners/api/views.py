@@ -140,13 +140,35 @@ class SubjectConsentListApi(PartnerApi):
         )
 
 
+class ShortStringListField(serializers.ListField):
+    """A ListField of CharField(max_length=n) that takes plain short strings in one pass.
+
+    DRF runs every item through the child field's whole pipeline, about 10 µs each: 10 ms of a 1,000-subject
+    check. Items that pipeline would return unchanged (non-blank ASCII, no surrounding space, no NUL, within
+    max_length) are accepted as they are; a list with anything else takes DRF's path and gets its errors.
+    """
+
+    def run_child_validation(self, data):
+        limit = self.child.max_length
+        if all(
+            type(item) is str
+            and 0 < len(item) <= limit
+            and item.isascii()
+            and item.strip() == item
+            and "\x00" not in item
+            for item in data
+        ):
+            return list(data)
+        return super().run_child_validation(data)
+
+
 class ConsentCheckApi(PartnerApi):
     required_scopes = ["consents:read"]
     throttle_scope = "partner_bulk"
 
     @extend_schema_serializer(component_name="ConsentCheckRequest")
     class InputSerializer(serializers.Serializer):
-        subject_ids = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1, max_length=1000)
+        subject_ids = ShortStringListField(child=serializers.CharField(max_length=64), min_length=1, max_length=1000)
         purposes = serializers.ListField(child=serializers.SlugField(max_length=64), min_length=1, max_length=100)
 
     @extend_schema_serializer(component_name="ConsentCheckResult")

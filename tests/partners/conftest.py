@@ -127,7 +127,9 @@ def running_receiver() -> Iterator[WebhookReceiver]:
     """An http.server on 127.0.0.1 (port 0) in a thread, for as long as the block runs."""
     receiver = WebhookReceiver()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(receiver))
-    server.daemon_threads = True
+    # server_close() waits for requests still being answered (a slow receiver sleeps), so no handler
+    # thread outlives the test and writes to a closed socket while the interpreter shuts down.
+    server.daemon_threads, server.block_on_close = False, True
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/portal"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
