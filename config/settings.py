@@ -267,6 +267,10 @@ WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBU
 WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
 WEBHOOK_RETRY_MAX_DELAY_SECONDS = env.int("WEBHOOK_RETRY_MAX_DELAY_SECONDS", default=3 * 3600)
 WEBHOOK_RETRY_WINDOW_SECONDS = env.int("WEBHOOK_RETRY_WINDOW_SECONDS", default=26 * 3600)  # at least 24 hours
+# Without a broker (eager Celery), a thread of the web process sends webhooks, so a slow receiver never
+# holds up the subject's request; the test suite turns it off to send inline, where it can see the result.
+WEBHOOK_EMBEDDED_BACKGROUND = env.bool("WEBHOOK_EMBEDDED_BACKGROUND", default=True)
+WEBHOOK_EMBEDDED_POLL_SECONDS = env.float("WEBHOOK_EMBEDDED_POLL_SECONDS", default=5.0)
 WEBHOOK_SHORT_RETRY_SECONDS = 300  # retries due sooner than this are queued with a countdown; later ones by the sweep
 
 # --- REST framework, OAuth2 and OpenAPI ------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The webhook outbox: written in the change's transaction, delivered by Celery after commit.
+"""The webhook outbox: written in the change's transaction, delivered by Celery after commit (without a
+broker, by a thread of the web process: EmbeddedDeliverer).
 
 Standard Webhooks: `webhook-id` stays the same across retries, every attempt is signed afresh with its
 own timestamp, only 2xx counts, redirects are not followed, an attempt gives up after 15 s. Retries back
@@ -7,13 +8,15 @@ off exponentially with jitter; an event is marked failed once WEBHOOK_RETRY_WIND
 
 import json
 import logging
+import os
 import random
+import threading
 import time
 from datetime import datetime, timedelta
 
 import urllib3
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
 
@@ -62,6 +65,10 @@ def webhooks_enqueue_for_subject(*, subject, event_type: str, data: dict) -> lis
 def _ring(*, event_id: int, countdown: float = 0) -> None:
     from partners.tasks import webhook_deliver as webhook_deliver_task
 
+    if settings.CELERY_TASK_ALWAYS_EAGER and settings.WEBHOOK_EMBEDDED_BACKGROUND:
+        # No broker (the embedded default): an eager task would send inside the subject's request.
+        embedded_deliverer().wake(delay=countdown)
+        return
     try:
         webhook_deliver_task.apply_async(kwargs={"event_id": event_id}, countdown=countdown)
     except Exception:  # a broker outage must not fail the subject's action; the sweep re-queues it
@@ -172,17 +179,84 @@ def webhook_deliver(*, event_id: int, now: datetime | None = None) -> WebhookEve
     return event
 
 
-def webhook_sweep(*, now: datetime | None = None) -> int:
-    """Beat job: ring for every pending event that is due (including ones whose worker died mid-attempt)."""
-    now = now or timezone.now()
-    due = list(
+def _due_event_ids(*, now: datetime) -> list[int]:
+    """Pending events whose next attempt is due, including ones whose worker died mid-attempt."""
+    return list(
         WebhookEvent.objects.filter(status=WebhookEvent.Status.PENDING, next_attempt_at__lte=now)
         .exclude(lease_until__gt=now)
+        .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:1000]
     )
+
+
+def webhook_sweep(*, now: datetime | None = None) -> int:
+    """Beat job: ring for every pending event that is due."""
+    due = _due_event_ids(now=now or timezone.now())
     for event_id in due:
         _ring(event_id=event_id)
     return len(due)
+
+
+class EmbeddedDeliverer:
+    """Without a broker, one daemon thread per process sends due webhooks, first tries and retries alike.
+
+    The embedded default (`make run`) has no worker and no beat: eager Celery would send inside the
+    request that made the change, and nothing would ever retry. The thread wakes when a change commits
+    and every WEBHOOK_EMBEDDED_POLL_SECONDS otherwise; the outbox rows stay the record, as with Celery.
+    """
+
+    def __init__(self) -> None:
+        self._wake = threading.Event()
+        self._stopped = False
+        self.pid = os.getpid()
+        self._thread = threading.Thread(target=self._run, name="webhook-delivery", daemon=True)
+        self._thread.start()
+
+    def wake(self, *, delay: float = 0) -> None:
+        if delay <= 0:  # a later retry is found by the next poll
+            self._wake.set()
+
+    def deliver_due(self) -> int:
+        due = _due_event_ids(now=timezone.now())
+        for event_id in due:
+            webhook_deliver(event_id=event_id)
+        return len(due)
+
+    def stop(self, timeout: float = 20) -> None:
+        """Let the current attempt finish, then end the thread."""
+        self._stopped = True
+        self._wake.set()
+        self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive() and not self._stopped
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(timeout=settings.WEBHOOK_EMBEDDED_POLL_SECONDS)
+            self._wake.clear()
+            if self._stopped:
+                connections.close_all()
+                return
+            try:
+                self.deliver_due()
+            except Exception:  # keep the thread alive; the rows are still pending and are tried again
+                logger.exception("embedded webhook delivery failed")
+            finally:
+                connections.close_all()  # this thread's own connections
+
+
+_embedded: list[EmbeddedDeliverer] = []
+_embedded_lock = threading.Lock()
+
+
+def embedded_deliverer() -> EmbeddedDeliverer:
+    """This process's deliverer thread, started on first use (and again in a forked child)."""
+    with _embedded_lock:
+        if not _embedded or _embedded[0].pid != os.getpid() or not _embedded[0].running:
+            _embedded[:] = [EmbeddedDeliverer()]
+        return _embedded[0]
 
 
 @transaction.atomic

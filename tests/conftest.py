@@ -32,6 +32,7 @@ def _fast_and_isolated(request, settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PARTNER_READ_FLUSH_SECONDS = 0  # partners' consent reads are written at once (batching has its own test)
+    settings.WEBHOOK_EMBEDDED_BACKGROUND = False  # eager Celery sends inline (the thread has its own tests)
     if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
         settings.STORAGES = {
             **settings.STORAGES,

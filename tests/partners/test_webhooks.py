@@ -15,7 +15,7 @@ from consents.services import consent_grant, consent_withdraw
 from partners.exceptions import WebhookUrlRejected
 from partners.models import Partner, WebhookAttempt, WebhookEvent
 from partners.services import link_unlink, partner_create
-from partners.webhooks import retry_delay, webhook_deliver, webhook_redeliver, webhook_sweep
+from partners.webhooks import embedded_deliverer, retry_delay, webhook_deliver, webhook_redeliver, webhook_sweep
 from tests.consents.factories import PurposeFactory
 from tests.partners.factories import LinkFactory, PartnerFactory, WebhookEventFactory
 
@@ -474,6 +474,64 @@ def test_a_slow_receiver_does_not_slow_the_subjects_consent_change(
     assert response.status_code == HTTPStatus.OK
     assert elapsed < 1.5
     assert webhook_receiver.wait_for(1)  # it did reach the receiver, later
+
+
+# --- Without a broker: the embedded default sends from a thread of the web process ----------------
+@pytest.fixture
+def embedded_background(settings):
+    """The embedded default's delivery thread, switched on for one test and stopped after it."""
+    settings.WEBHOOK_EMBEDDED_BACKGROUND = True
+    settings.WEBHOOK_EMBEDDED_POLL_SECONDS = 0.2
+    yield
+    embedded_deliverer().stop()
+
+
+def _wait_for_status(event_id: int, status: str, timeout: float = 20) -> WebhookEvent:
+    deadline = time.monotonic() + timeout
+    event = WebhookEvent.objects.get(pk=event_id)
+    while event.status != status and time.monotonic() < deadline:
+        time.sleep(0.05)
+        event.refresh_from_db()
+    return event
+
+
+@eager_only
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_a_slow_receiver_does_not_slow_the_subjects_consent_change(
+    me_api, subject, hooked_partner, webhook_receiver, embedded_background
+):
+    LinkFactory(partner=hooked_partner, subject=subject)
+    PurposeFactory(slug="avatar")
+    webhook_receiver.delay_seconds = 3
+
+    started = time.monotonic()
+    response = me_api.put("/api/v1/me/consents/avatar/", {"granted": False}, format="json")
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == HTTPStatus.OK
+    assert elapsed < 1.5
+    assert webhook_receiver.requests == []  # not sent inside the request
+    event = WebhookEvent.objects.get(partner=hooked_partner)
+    assert _wait_for_status(event.pk, WebhookEvent.Status.DELIVERED).attempts.count() == 1
+    assert len(webhook_receiver.requests) == 1
+
+
+@eager_only
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_a_failed_attempt_is_retried_by_the_delivery_thread(
+    subject, hooked_partner, webhook_receiver, embedded_background, settings
+):
+    # Due in 0.5 to 1 s: eager Celery would ignore the countdown, find it not yet due, and never retry.
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 1
+    webhook_receiver.statuses = [HTTPStatus.INTERNAL_SERVER_ERROR]
+    LinkFactory(partner=hooked_partner, subject=subject)
+    PurposeFactory(slug="avatar")
+
+    consent_grant(subject=subject, purpose_slug="avatar", actor=subject)
+
+    event = _wait_for_status(WebhookEvent.objects.get(partner=hooked_partner).pk, WebhookEvent.Status.DELIVERED)
+    assert [a.status_code for a in event.attempts.order_by("attempted_at")] == [500, 200]
+    assert len(webhook_receiver.requests) == 2
 
 
 # --- Admin -----------------------------------------------------------------------------------------
