@@ -202,31 +202,10 @@ async def _drive(
     return result
 
 
-def drive(
-    *,
-    name: str,
-    host: str,
-    port: int,
-    make_request: RequestMaker,
-    concurrency: int,
-    warmup: float,
-    duration: float,
-    cpu_meter: CpuMeter | None = None,
-) -> LoadResult:
+def drive(**options) -> LoadResult:
     """Keep `concurrency` requests in flight for warmup + duration seconds; measure the last `duration`
-    (and, with a `cpu_meter`, the CPU time each part spent in it)."""
-    return asyncio.run(
-        _drive(
-            name=name,
-            host=host,
-            port=port,
-            make_request=make_request,
-            concurrency=concurrency,
-            warmup=warmup,
-            duration=duration,
-            cpu_meter=cpu_meter,
-        )
-    )
+    (and, with a `cpu_meter`, the CPU time each part spent in it). Takes `_drive`'s keyword arguments."""
+    return asyncio.run(_drive(**options))
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -140,17 +140,22 @@ def test_purposes_lists_active_purposes_with_their_version_and_retention(partner
 
 
 # --- A subject's consents -------------------------------------------------------------------
-def test_subject_consents_show_each_state_and_granted_only_for_granted(partner_client, linked):
+@pytest.fixture
+def four_states(linked):
+    """`linked`'s subject with one purpose in each of the four states."""
     subject = linked.subject
     purposes = {slug: PurposeFactory(slug=slug) for slug in ["p-granted", "p-withdrawn", "p-not-asked", "p-reconsent"]}
     consent_grant(subject=subject, purpose_slug="p-granted", actor=subject)
     consent_withdraw(subject=subject, purpose_slug="p-withdrawn", actor=subject)
     consent_grant(subject=subject, purpose_slug="p-reconsent", actor=subject)
     PurposeVersionFactory(purpose=purposes["p-reconsent"], requires_reconsent=True)
+    return linked
 
-    body = partner_client.get(f"/api/v1/subjects/{linked.pairwise_id}/consents/").json()
 
-    assert body["subject_id"] == str(linked.pairwise_id)
+def test_subject_consents_show_each_state_and_granted_only_for_granted(partner_client, four_states):
+    body = partner_client.get(f"/api/v1/subjects/{four_states.pairwise_id}/consents/").json()
+
+    assert body["subject_id"] == str(four_states.pairwise_id)
     rows = {row["purpose"]: (row["state"], row["granted"]) for row in body["consents"]}
     assert rows == {
         "p-granted": ("granted", True),
@@ -160,18 +165,11 @@ def test_subject_consents_show_each_state_and_granted_only_for_granted(partner_c
     }
 
 
-def test_subject_consent_rows_are_exactly_what_the_documented_serializer_gives(partner_client, linked):
+def test_subject_consent_rows_are_exactly_what_the_documented_serializer_gives(partner_client, four_states):
     # The view builds its rows by hand for speed; the schema documents them with ConsentRowSerializer.
-    subject = linked.subject
-    purposes = {slug: PurposeFactory(slug=slug) for slug in ["p-granted", "p-withdrawn", "p-not-asked", "p-reconsent"]}
-    consent_grant(subject=subject, purpose_slug="p-granted", actor=subject)
-    consent_withdraw(subject=subject, purpose_slug="p-withdrawn", actor=subject)
-    consent_grant(subject=subject, purpose_slug="p-reconsent", actor=subject)
-    PurposeVersionFactory(purpose=purposes["p-reconsent"], requires_reconsent=True)
+    body = partner_client.get(f"/api/v1/subjects/{four_states.pairwise_id}/consents/").json()
 
-    body = partner_client.get(f"/api/v1/subjects/{linked.pairwise_id}/consents/").json()
-
-    _, rows = consent_rows_for_partner(partner=partner_client.partner, subject_id=linked.pairwise_id)
+    _, rows = consent_rows_for_partner(partner=partner_client.partner, subject_id=four_states.pairwise_id)
     assert body["consents"] == ConsentRowSerializer(rows, many=True).data
     changed = {row["purpose"]: row["changed_at"] for row in body["consents"]}
     assert changed["p-not-asked"] is None
