@@ -1,25 +1,38 @@
 """Reads of face uploads and access events, scoped to who asks (rule 5; partners see only their own)."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from media_vault.exceptions import UploadNotFound
 from media_vault.models import AccessEvent, FaceUpload
 from media_vault.storage import subject_data_key_existing, vault_object_read
 
+ACCESS_PREVIEW = 5  # access events shown per upload on the list page
+
 
 def upload_list_for_subject(
     *, subject: User, source: str | None = None, purpose_slug: str | None = None
 ) -> QuerySet[FaceUpload]:
-    """Every face upload tied to the subject, from every source, newest first, with what a page shows."""
+    """Every face upload tied to the subject, from every source, newest first, with what a page shows:
+    its purposes, its newest ACCESS_PREVIEW access events (`access_history`) and how many there are in
+    all (`access_count`), so a page loads a bounded number of rows however long the histories grow."""
+    access_count = (
+        AccessEvent.objects.filter(upload=OuterRef("pk"))
+        .order_by()
+        .values("upload")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     uploads = (
         FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED)
         .select_related("partner")
+        .annotate(access_count=Coalesce(Subquery(access_count), 0))
         .prefetch_related(
             "purposes",
             Prefetch(
                 "access_events",
-                queryset=AccessEvent.objects.select_related("partner").order_by("-created_at", "-id"),
+                queryset=AccessEvent.objects.select_related("partner").order_by("-created_at", "-id")[:ACCESS_PREVIEW],
                 to_attr="access_history",
             ),
         )

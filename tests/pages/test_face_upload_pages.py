@@ -18,6 +18,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from consents.services import consent_grant, consent_withdraw
 from media_vault.models import AccessEvent, FaceUpload
+from media_vault.selectors import ACCESS_PREVIEW, upload_list_for_subject
 from media_vault.services import upload_access_record, upload_ingest, upload_reveal
 from partners.models import WebhookEvent
 from tests.accounts.factories import UserFactory
@@ -400,6 +401,17 @@ def test_the_list_links_to_the_full_history_when_it_shows_only_the_newest(subjec
 
     assertContains(response, "See all 6 reads")
     assertContains(response, "viewed the image", count=5)
+
+
+def test_the_list_loads_only_the_newest_accesses_however_long_the_history(subject, upload):
+    for _ in range(12):
+        upload_access_record(upload=upload, actor_kind=AccessEvent.ActorKind.SUBJECT, action=AccessEvent.Action.VIEW)
+    newest = list(AccessEvent.objects.filter(upload=upload).order_by("-created_at", "-id")[:ACCESS_PREVIEW])
+
+    (listed,) = upload_list_for_subject(subject=subject)
+
+    assert listed.access_history == newest
+    assert listed.access_count == 12
 
 
 def test_an_unknown_or_malformed_id_is_404(subject_client, upload):
