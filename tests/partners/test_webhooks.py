@@ -467,10 +467,16 @@ def embedded_background(settings):
 
 @pytest.fixture
 def background_delivery(request):
-    """What sends webhooks outside the request here: the real worker with a broker (CI), else the thread."""
+    """What sends webhooks outside the request here: the real worker with a broker (CI), else the thread.
+
+    Returns `settle()`, to call once the receiver has its requests: it stops the thread after the attempt
+    it is recording, because the in-memory SQLite test database refuses a read of a table that another
+    connection is writing ("database table is locked") instead of waiting as a file database does."""
     if django_settings.CELERY_TASK_ALWAYS_EAGER:
-        return request.getfixturevalue("embedded_background")
-    return request.getfixturevalue("celery_worker")
+        request.getfixturevalue("embedded_background")
+        return lambda: embedded_deliverer().stop()
+    request.getfixturevalue("celery_worker")
+    return lambda: None
 
 
 def _wait_for_status(event_id: int, status: str, timeout: float = 20) -> WebhookEvent:
@@ -496,8 +502,10 @@ def test_a_slow_receiver_does_not_slow_the_subjects_consent_change(
 
     assert response.status_code == HTTPStatus.OK
     assert elapsed < 1.5
+    assert webhook_receiver.wait_for(1)  # it did reach the receiver, later
+    background_delivery()
     event = WebhookEvent.objects.get(partner=hooked_partner)
-    assert _wait_for_status(event.pk, WebhookEvent.Status.DELIVERED).attempts.count() == 1  # later
+    assert _wait_for_status(event.pk, WebhookEvent.Status.DELIVERED).attempts.count() == 1
     assert len(webhook_receiver.requests) == 1
 
 
@@ -514,6 +522,8 @@ def test_without_a_broker_a_failed_attempt_is_retried_by_the_delivery_thread(
 
     consent_grant(subject=subject, purpose_slug="avatar", actor=subject)
 
+    assert webhook_receiver.wait_for(2)
+    embedded_deliverer().stop()  # the attempt is recorded; see background_delivery
     event = _wait_for_status(WebhookEvent.objects.get(partner=hooked_partner).pk, WebhookEvent.Status.DELIVERED)
     assert [a.status_code for a in event.attempts.order_by("attempted_at")] == [500, 200]
     assert len(webhook_receiver.requests) == 2
