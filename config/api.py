@@ -8,7 +8,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from consents.exceptions import DomainError
+from config.errors import DomainError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 

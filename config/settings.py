@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "partners",
     "media_vault",
     "data_rights",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,16 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-
-class DomainError(Exception):
-    """A rule said no. Interfaces map `.code` and `.status` to problem details or a page message."""
-
-    code = "invalid"
-    status = 400
-    title = _("The request could not be carried out.")
-
-    def __init__(self, detail: str | None = None):
-        self.detail = str(detail or self.title)
-        super().__init__(self.detail)
+from config.errors import DomainError
 
 
 class PurposeNotFound(DomainError):

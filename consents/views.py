@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
-from consents.exceptions import DomainError
+from config.errors import DomainError
 from consents.forms import ConsentDecisionForm
 from consents.models import Channel, ConsentStateName
 from consents.selectors import consent_history_for_subject, consent_states_for_subject

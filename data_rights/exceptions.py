@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from consents.exceptions import DomainError
+from config.errors import DomainError
 
 
 class ExportInProgress(DomainError):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageFilter
 
 from accounts.admin import ReadOnlyAdminMixin
-from consents.exceptions import DomainError
+from config.errors import DomainError
 from media_vault.api.views import image_response
 from media_vault.models import AccessEvent, FaceUpload, RevealGrant
 from media_vault.selectors import upload_image_bytes

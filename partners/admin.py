@@ -4,7 +4,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import ReadOnlyAdminMixin
-from consents.exceptions import DomainError
+from config.errors import DomainError
 from partners.models import PARTNER_SCOPES, Link, Partner, WebhookAttempt, WebhookEvent
 from partners.services import partner_create, partner_set_active, partner_webhook_secret_rotate
 from partners.url_safety import webhook_url_resolve

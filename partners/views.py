@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
-from consents.exceptions import DomainError
+from config.errors import DomainError
 from partners.selectors import link_get_for_subject, link_list_for_subject
 from partners.services import link_code_create, link_unlink
 

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from consents.exceptions import DomainError
+from config.errors import DomainError
 from partners.services import partner_create
 
 

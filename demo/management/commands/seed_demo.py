@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from accounts.demo import DEMO_SUBJECTS, demo_seed
+from demo.seed import DEMO_SUBJECTS, demo_seed
 
 
 class Command(BaseCommand):

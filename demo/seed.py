@@ -9,6 +9,10 @@ from django.db import transaction
 from accounts.services import subject_create
 from consents.models import Purpose
 from consents.services import consent_grant, purpose_create
+from media_vault.models import FaceUpload
+from media_vault.services import upload_ingest
+from partners.models import Link, Partner
+from partners.services import link_code_create, link_redeem, partner_create
 
 DEMO_PASSWORD = "demo-portal-2026"
 
@@ -52,7 +56,7 @@ DEMO_SUBJECTS = [
 
 
 DEMO_PARTNER = "Cameo Studio (demo)"
-DEMO_ASSETS = Path(__file__).resolve().parent / "demo_assets"  # crops of NASA's public-domain astronaut portrait
+DEMO_ASSETS = Path(__file__).resolve().parent / "assets"  # crops of NASA's public-domain astronaut portrait
 
 
 @dataclass(frozen=True)
@@ -88,18 +92,14 @@ def demo_seed() -> DemoSeedResult:
 
 def _demo_partner_and_uploads() -> tuple[bool, int]:
     """A demo partner linked to the demo subject, and one upload from each source (first run only)."""
-    from media_vault.models import FaceUpload
-    from media_vault.services import upload_ingest
-    from partners.models import Link, Partner
-    from partners.services import partner_create
-
     subject = get_user_model().objects.get(email=DEMO_SUBJECTS[0]["email"])
     partner = Partner.objects.filter(name=DEMO_PARTNER).first()
     partner_created = partner is None
     if partner is None:
         partner = partner_create(name=DEMO_PARTNER, contact_email="privacy@cameo.example").partner
     if not Link.objects.filter(partner=partner, subject=subject, unlinked_at__isnull=True).exists():
-        Link.objects.create(partner=partner, subject=subject)
+        _, code = link_code_create(subject=subject)  # the way a person connects an app
+        link_redeem(partner=partner, code=code)
     uploads_created = 0
     if not FaceUpload.objects.filter(subject=subject).exists():
         upload_ingest(
