@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from consents.exceptions import PurposeNotFound
+from consents.hooks import ConsentChange, consent_changed_announce
 from consents.ledger import GENESIS_HASH, event_hash, hash_of_event
 from consents.models import Channel, ConsentEvent, ConsentState, LedgerHead, Purpose, PurposeVersion
-from partners.webhooks import webhooks_enqueue_for_subject
 
 logger = logging.getLogger(__name__)
 
@@ -79,29 +79,13 @@ def consent_decide(
 ) -> ConsentEvent:
     """Rules 1-2: record a grant or a withdrawal for an active purpose; the same effort either way.
 
-    Every linked partner gets `consent.granted` or `consent.withdrawn` through the outbox, written in
-    this same transaction and delivered after commit.
+    The decision is announced in this same transaction (consents.hooks): partners write their outbox rows
+    (`consent.granted` / `consent.withdrawn`), media_vault queues the erasure of uploads left with no purpose.
     """
     purpose = _active_purpose(purpose_slug=purpose_slug)
     event = ledger_append(subject=subject, purpose=purpose, granted=granted, channel=channel, actor=actor)
-    webhooks_enqueue_for_subject(
-        subject=subject,
-        event_type="consent.granted" if granted else "consent.withdrawn",
-        data={"purpose": purpose.slug, "purpose_version": event.purpose_version},
-    )
-    if not granted:
-        transaction.on_commit(lambda: _orphaned_uploads_erase_enqueue(subject_id=subject.pk))
+    consent_changed_announce(change=ConsentChange(subject=subject, purpose=purpose, event=event))
     return event
-
-
-def _orphaned_uploads_erase_enqueue(*, subject_id: int) -> None:
-    """Rule 2: uploads left with no granted purpose go in the background (the beat sweep backs this up)."""
-    from media_vault.tasks import uploads_erase_orphaned as uploads_erase_orphaned_task
-
-    try:
-        uploads_erase_orphaned_task.delay(subject_id=subject_id)
-    except Exception:  # the withdrawal is already committed; the sweep erases within minutes anyway
-        logger.exception("could not enqueue orphaned-upload erasure subject=%s", subject_id)
 
 
 def consent_grant(*, subject: User, purpose_slug: str, channel: str = Channel.WEB, actor=None) -> ConsentEvent:

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class MediaVaultConfig(AppConfig):
     name = "media_vault"
     verbose_name = _("Media vault")
+
+    def ready(self) -> None:
+        from consents.hooks import consent_changed_subscribe
+        from media_vault.subscribers import consent_changed_erase_orphans
+
+        consent_changed_subscribe(consent_changed_erase_orphans)

@@ -7,4 +7,8 @@ class PartnersConfig(AppConfig):
     verbose_name = _("Partners")
 
     def ready(self) -> None:
+        from consents.hooks import consent_changed_subscribe
         from partners.api import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from partners.subscribers import consent_changed_notify_partners
+
+        consent_changed_subscribe(consent_changed_notify_partners)

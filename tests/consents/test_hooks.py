@@ -1,0 +1,63 @@
+"""consents.hooks: the core announces each decision; the apps above subscribe, inside its transaction."""
+
+import pytest
+from django.db import transaction
+
+from consents import hooks
+from consents.models import ConsentEvent, ConsentState
+from consents.services import consent_grant, consent_withdraw
+from tests.consents.factories import PurposeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _names(subscribers) -> list[str]:
+    return [f"{s.__module__}.{s.__qualname__}" for s in subscribers]
+
+
+def test_every_app_that_must_hear_of_a_consent_change_is_subscribed():
+    # A missing subscriber would silently stop webhooks or orphan erasure: pin the list, in order.
+    assert _names(hooks.consent_changed_subscribers()) == [
+        "partners.subscribers.consent_changed_notify_partners",
+        "media_vault.subscribers.consent_changed_erase_orphans",
+    ]
+
+
+def test_subscribing_the_same_function_twice_registers_it_once(monkeypatch):
+    monkeypatch.setattr(hooks, "_consent_changed", [])
+
+    def listener(change):
+        pass
+
+    hooks.consent_changed_subscribe(listener)
+    hooks.consent_changed_subscribe(listener)
+
+    assert hooks.consent_changed_subscribers() == (listener,)
+
+
+def test_each_decision_is_announced_with_its_ledger_event(subject, monkeypatch):
+    heard = []
+    monkeypatch.setattr(hooks, "_consent_changed", [heard.append])
+    purpose = PurposeFactory()
+
+    granted = consent_grant(subject=subject, purpose_slug=purpose.slug, actor=subject)
+    withdrawn = consent_withdraw(subject=subject, purpose_slug=purpose.slug, actor=subject)
+
+    assert [(c.event, c.granted, c.subject, c.purpose) for c in heard] == [
+        (granted, True, subject, purpose),
+        (withdrawn, False, subject, purpose),
+    ]
+
+
+def test_a_failing_subscriber_rolls_the_decision_back(subject, monkeypatch):
+    def broken(change):
+        raise RuntimeError("outbox unavailable")
+
+    monkeypatch.setattr(hooks, "_consent_changed", [broken])
+    purpose = PurposeFactory()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        consent_grant(subject=subject, purpose_slug=purpose.slug, actor=subject)
+
+    assert not ConsentEvent.objects.filter(subject=subject).exists()
+    assert not ConsentState.objects.filter(subject=subject).exists()
