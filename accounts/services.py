@@ -1,5 +1,13 @@
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
 
 from accounts.models import StaffAction, User
 
@@ -7,8 +15,6 @@ from accounts.models import StaffAction, User
 @transaction.atomic
 def subject_create(*, email: str, password: str | None, verified: bool = False, display_name: str = "") -> User:
     """Create a subject account with its allauth email address row."""
-    from allauth.account.models import EmailAddress
-
     user = get_user_model().objects.create_user(email=email, password=password, display_name=display_name)
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=verified)
     return user
@@ -19,3 +25,54 @@ def staff_action_log(
 ) -> StaffAction:
     """Rule 8: record a staff action on personal data."""
     return StaffAction.objects.create(actor=actor, subject=subject, kind=kind, target=target, reason=reason)
+
+
+def sessions_end_for_subject(*, subject: User) -> int:
+    """Delete every stored session of the subject (the database backend keeps the user id inside)."""
+    ended = []
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=2000):
+        if str(session.get_decoded().get("_auth_user_id")) == str(subject.pk):
+            ended.append(session.pk)
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)
+
+
+@transaction.atomic
+def account_disable(*, subject: User) -> int:
+    """Rule 7, at once: the account can no longer sign in and every session ends. Returns sessions ended."""
+    subject.is_active = False
+    subject.set_unusable_password()  # also invalidates every session's auth hash at once
+    subject.save(update_fields=["is_active", "password"])
+    return sessions_end_for_subject(subject=subject)
+
+
+def _admin_log_entries(*, subject: User):
+    """Admin's change log names each object by its str(): for the account and its addresses, the email."""
+    addresses = [str(pk) for pk in EmailAddress.objects.filter(user=subject).values_list("pk", flat=True)]
+    return LogEntry.objects.filter(
+        Q(content_type=ContentType.objects.get_for_model(User), object_id=str(subject.pk))
+        | Q(content_type=ContentType.objects.get_for_model(EmailAddress), object_id__in=addresses)
+    )
+
+
+@transaction.atomic
+def account_records_erase(*, subject: User) -> dict[str, int]:
+    """Rule 7: staff log rows about the subject, addresses, two-factor, OAuth rows and sessions. Idempotent."""
+    oauth_rows = sum(
+        model.objects.filter(user=subject).delete()[0] for model in (RefreshToken, AccessToken, IDToken, Grant)
+    )
+    return {
+        "staff_log_entries": StaffAction.objects.filter(subject=subject).delete()[0]
+        + _admin_log_entries(subject=subject).delete()[0],
+        "account_records": EmailAddress.objects.filter(user=subject).delete()[0]
+        + Authenticator.objects.filter(user=subject).delete()[0]
+        + oauth_rows,
+        "sessions": sessions_end_for_subject(subject=subject),
+    }
+
+
+@transaction.atomic
+def account_delete(*, subject: User) -> dict[str, int]:
+    """Rule 7, last step: the account row itself."""
+    subject.delete()
+    return {"accounts": 1}

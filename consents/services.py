@@ -163,6 +163,16 @@ def purpose_publish_version(
     )
 
 
+@transaction.atomic
+def consent_records_anonymise_for_subject(*, subject: User) -> dict[str, int]:
+    """Rule 7 with rule 8: current decisions go; ledger events stay as tombstones, so the chain still verifies
+    (each hash covers a random ledger reference, never the account). Idempotent."""
+    return {
+        "consent_states": ConsentState.objects.filter(subject=subject).delete()[0],
+        "consent_events_anonymised": ConsentEvent.objects.filter(subject=subject).update(subject=None),
+    }
+
+
 @dataclass(frozen=True)
 class LedgerVerification:
     ok: bool

@@ -1,58 +1,43 @@
-"""The steps of a subject's erasure (rule 7). Each step is idempotent, so a retry resumes where it stopped.
+"""The order of a subject's erasure (rule 7). Every app erases its own data; this module only orchestrates.
 
-Counts are added to the request's receipt as each step commits, so a resumed job still reports the whole.
-Storage objects go before the rows that name them: a crash never leaves an object nobody can find.
+Each step is an app's idempotent `*_erase_for_subject` service, so a retry resumes where the last attempt
+stopped. Its counts are added to the request's receipt in the same transaction as the step, so a resumed job
+still reports the whole. Storage objects go before the rows that name them, and the data key goes last but
+one: a crash never leaves an object nobody can find, and never a readable copy without its row.
 """
 
 from collections.abc import Callable
+from functools import partial
 
-from django.contrib.admin.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Q
 
-from accounts.models import StaffAction, User
-from consents.models import ConsentEvent, ConsentState
+from accounts.models import User
+from accounts.services import account_delete, account_records_erase
+from consents.services import consent_records_anonymise_for_subject
 from data_rights.models import DataRequest
-from media_vault.models import AccessEvent, FaceUpload, SubjectKey
-from media_vault.storage import vault_object_delete, vault_objects_delete
-from partners.models import Link, LinkCode, WebhookEvent
-from partners.webhooks import webhook_enqueue
-
-UPLOAD_BATCH = 500
+from media_vault.selectors import upload_count_for_subject
+from media_vault.services import access_events_erase_for_subject, data_key_erase_for_subject, uploads_erase_for_subject
+from media_vault.storage import vault_object_delete
+from partners.services import links_erase_for_subject
 
 
 def _add(job: DataRequest, counts: dict[str, int]) -> None:
-    """Add to the receipt's counts in the same transaction as the step that erased them."""
+    """Add to the receipt's counts, in the caller's transaction (the step that erased them)."""
     receipt = DataRequest.objects.select_for_update().get(pk=job.pk).receipt or {}
     for key, value in counts.items():
         receipt[key] = receipt.get(key, 0) + value
     DataRequest.objects.filter(pk=job.pk).update(receipt=receipt)
 
 
-def _uploads(job: DataRequest, subject: User, renew: Callable[[int, int], None]) -> None:
-    total = FaceUpload.objects.filter(subject=subject).count()
-    done = 0
-    while True:
-        batch = list(
-            FaceUpload.objects.filter(subject=subject).values_list("pk", "object_name", "thumbnail_object_name")[
-                :UPLOAD_BATCH
-            ]
-        )
-        if not batch:
-            return
-        ids = [row[0] for row in batch]
-        FaceUpload.objects.filter(pk__in=ids).update(status=FaceUpload.Status.ERASING)
-        vault_objects_delete(names=[name for row in batch for name in row[1:]])  # batched: 1,000 keys a request
-        with transaction.atomic():
-            access_events = AccessEvent.objects.filter(upload_id__in=ids).delete()[0]
-            deleted = FaceUpload.objects.filter(pk__in=ids).delete()[1].get("media_vault.FaceUpload", 0)
-            _add(job, {"face_uploads": deleted, "storage_objects": 2 * deleted, "access_events": access_events})
-        done += len(batch)
-        renew(done, total)
+def _step(job: DataRequest, subject: User, *services: Callable[..., dict[str, int]]) -> None:
+    """Run services for the subject and count what they erased, all in one transaction."""
+    with transaction.atomic():
+        for service in services:
+            _add(job, service(subject=subject))
 
 
 def _exports(job: DataRequest, subject: User) -> None:
+    """The subject's export archives: the object first, then its row (data_rights' own)."""
     for export in DataRequest.objects.filter(subject=subject, kind=DataRequest.Kind.EXPORT):
         if export.archive_object_name:
             vault_object_delete(name=export.archive_object_name)
@@ -61,79 +46,38 @@ def _exports(job: DataRequest, subject: User) -> None:
             _add(job, {"exports": 1})
 
 
-@transaction.atomic
-def _partners(job: DataRequest, subject: User) -> None:
-    """Tell every partner (`subject.erased`, written before the links go), then erase links and payloads."""
-    links = list(Link.objects.filter(subject=subject).select_related("partner"))
-    for link in links:
-        already = WebhookEvent.objects.filter(link=link, event_type="subject.erased").exists()
-        if not already and link.unlinked_at is None:
-            webhook_enqueue(link=link, event_type="subject.erased", data={})
-    # Payloads of other events (consent changes, uploads) go; `subject.erased` stays until delivered:
-    # it carries only the partner's random pairwise id, which points to nobody once the link is gone.
-    payloads = WebhookEvent.objects.filter(link__in=links).exclude(event_type="subject.erased").delete()[0]
-    link_codes = LinkCode.objects.filter(subject=subject).delete()[0]
-    removed = Link.objects.filter(pk__in=[link.pk for link in links]).delete()[1].get("partners.Link", 0)
-    _add(job, {"links": removed, "webhook_payloads": payloads, "link_codes": link_codes})
-
-
-def _admin_log_entries(subject: User):
-    """Admin's change log names each object by its str(): for the account and its addresses, the email."""
-    from allauth.account.models import EmailAddress
-
-    addresses = [str(pk) for pk in EmailAddress.objects.filter(user=subject).values_list("pk", flat=True)]
-    return LogEntry.objects.filter(
-        Q(content_type=ContentType.objects.get_for_model(User), object_id=str(subject.pk))
-        | Q(content_type=ContentType.objects.get_for_model(EmailAddress), object_id__in=addresses)
-    )
-
-
-@transaction.atomic
-def _records(job: DataRequest, subject: User) -> None:
-    from allauth.account.models import EmailAddress
-    from allauth.mfa.models import Authenticator
-    from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
-
-    from data_rights.services import _sessions_end
-
-    counts = {
-        "access_events": AccessEvent.objects.filter(subject=subject).delete()[0],
-        "consent_states": ConsentState.objects.filter(subject=subject).delete()[0],
-        # The ledger stays verifiable: events become tombstones (the hash covers a random reference, not the account).
-        "consent_events_anonymised": ConsentEvent.objects.filter(subject=subject).update(subject=None),
-        "staff_log_entries": StaffAction.objects.filter(subject=subject).delete()[0]
-        + _admin_log_entries(subject).delete()[0],
-        "account_records": EmailAddress.objects.filter(user=subject).delete()[0]
-        + Authenticator.objects.filter(user=subject).delete()[0]
-        + sum(model.objects.filter(user=subject).delete()[0] for model in (RefreshToken, AccessToken, IDToken, Grant)),
-        "sessions": _sessions_end(subject=subject),
-    }
-    _add(job, counts)
-
-
-@transaction.atomic
-def _key_and_account(job: DataRequest, subject: User) -> None:
-    """Last: the data key (every copy anywhere becomes unreadable), then the account itself."""
+def _detach_requests(*, job: DataRequest, subject: User) -> dict[str, int]:
+    """Data requests outlive the account, holding no reference to it (the receipt stays public)."""
     leftovers = (
-        FaceUpload.objects.filter(subject=subject).count()
+        upload_count_for_subject(subject=subject)
         + DataRequest.objects.filter(subject=subject, kind=DataRequest.Kind.EXPORT).count()
     )
-    if leftovers:  # never mark done while anything remains
+    if leftovers:  # never destroy the key or the account while anything remains
         raise RuntimeError(f"{leftovers} uploads or exports still remain")
-    keys = SubjectKey.objects.filter(subject=subject).delete()[0]
-    DataRequest.objects.filter(subject=subject).exclude(pk=job.pk).update(subject=None)
-    DataRequest.objects.filter(pk=job.pk).update(subject=None)
-    subject.delete()
-    _add(job, {"data_keys": keys, "accounts": 1})
+    DataRequest.objects.filter(subject=subject).update(subject=None)
+    return {}
 
 
 def erase_everything(*, job: DataRequest, renew: Callable[[int, int], None]) -> dict[str, int]:
     """Run every step for the job's subject (none left if an earlier attempt finished them all)."""
     subject = User.objects.filter(pk=job.subject_id).first() if job.subject_id else None
     if subject is not None:
-        _uploads(job, subject, renew)
+
+        def counted(counts: dict[str, int], done: int, total: int) -> None:
+            _add(job, counts)
+            renew(done, total)
+
+        uploads_erase_for_subject(subject=subject, on_batch=counted)
         _exports(job, subject)
-        _partners(job, subject)
-        _records(job, subject)
-        _key_and_account(job, subject)
+        _step(job, subject, links_erase_for_subject)
+        _step(
+            job, subject, access_events_erase_for_subject, consent_records_anonymise_for_subject, account_records_erase
+        )
+        _step(
+            job,
+            subject,
+            partial(_detach_requests, job=job),
+            data_key_erase_for_subject,
+            account_delete,
+        )
     return DataRequest.objects.get(pk=job.pk).receipt

@@ -4,23 +4,29 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import StaffAction, User
+from accounts.services import account_disable, staff_action_log
+from config.enqueue import task_enqueue
 from data_rights.archive import archive_stream
+from data_rights.erasure import erase_everything
 from data_rights.exceptions import ErasureInProgress, ExportInProgress, InvalidPassword
 from data_rights.models import DataRequest
 from data_rights.selectors import export_sections_for_subject
-from media_vault.models import AccessEvent, FaceUpload
+from data_rights.tasks import export_build as export_build_task
+from data_rights.tasks import subject_erase as subject_erase_task
+from media_vault.selectors import upload_files_for_export
+from media_vault.services import export_download_record
 from media_vault.storage import (
     subject_data_key,
     subject_data_key_existing,
     vault_object_delete,
+    vault_object_read,
     vault_stream_put,
     vault_stream_read,
 )
@@ -31,13 +37,10 @@ EXPORT_LIFETIME = timedelta(days=7)
 MAX_ATTEMPTS = 5
 
 
-def _enqueue(task_name: str, request_id) -> None:
-    from data_rights import tasks
-
-    try:
-        getattr(tasks, task_name).delay(request_id=str(request_id))
-    except Exception:  # the row is the job: the beat sweep queues it again
-        logger.exception("could not enqueue %s request=%s", task_name, request_id)
+def _enqueue(*, request_id, kind: str) -> None:
+    """Ring the job's doorbell; the row is the job, so a broker outage only delays it until the beat sweep."""
+    task = export_build_task if kind == DataRequest.Kind.EXPORT else subject_erase_task
+    task_enqueue(task, request_id=str(request_id))
 
 
 # --- Claiming ------------------------------------------------------------------------------------
@@ -87,7 +90,7 @@ def export_request(*, subject: User) -> DataRequest:
             export = DataRequest.objects.create(subject=subject, kind=DataRequest.Kind.EXPORT)
     except IntegrityError as error:
         raise ExportInProgress() from error
-    transaction.on_commit(lambda: _enqueue("export_build", export.pk))
+    transaction.on_commit(lambda: _enqueue(request_id=export.pk, kind=DataRequest.Kind.EXPORT))
     return export
 
 
@@ -106,15 +109,10 @@ def export_build(*, request_id, now: datetime | None = None) -> DataRequest | No
     try:
         sections = export_sections_for_subject(subject=subject)
         data_key = subject_data_key(subject=subject)
-        uploads = list(
-            FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED)
-            .order_by("created_at")
-            .values_list("pk", "object_name", "format")
-        )
+        uploads = upload_files_for_export(subject=subject)
 
         def images():
-            for done, (upload_id, object_name, fmt) in enumerate(uploads, start=1):
-                ext = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[fmt]
+            for done, (upload_id, object_name, ext) in enumerate(uploads, start=1):
                 yield f"uploads/{upload_id}.{ext}", _image_chunks(data_key=data_key, name=object_name)
                 if done % 50 == 0:
                     _renew(job=job, done=done, total=len(uploads))
@@ -152,16 +150,12 @@ def export_build(*, request_id, now: datetime | None = None) -> DataRequest | No
 
 def _image_chunks(*, data_key: bytes, name: str):
     """One stored image, decrypted (images are single-chunk objects of at most a few MB)."""
-    from media_vault.storage import vault_object_read
-
     yield vault_object_read(data_key=data_key, name=name)
 
 
 def export_download_stream(*, export: DataRequest, subject: User):
     """Rule 5: the decrypted archive, chunk by chunk; the download is logged as an access event."""
-    AccessEvent.objects.create(
-        subject=subject, actor_kind=AccessEvent.ActorKind.SUBJECT, action=AccessEvent.Action.EXPORT
-    )
+    export_download_record(subject=subject)
     return vault_stream_read(data_key=subject_data_key_existing(subject=subject), name=export.archive_object_name)
 
 
@@ -203,28 +197,13 @@ def erasure_request(*, subject: User, password: str) -> DataRequest:
             )
     except IntegrityError as error:
         raise ErasureInProgress() from error
-    subject.is_active = False
-    subject.set_unusable_password()  # also invalidates every session's auth hash at once
-    subject.save(update_fields=["is_active", "password"])
-    _sessions_end(subject=subject)
-    transaction.on_commit(lambda: _enqueue("subject_erase", erasure.pk))
+    account_disable(subject=subject)
+    transaction.on_commit(lambda: _enqueue(request_id=erasure.pk, kind=DataRequest.Kind.ERASURE))
     return erasure
-
-
-def _sessions_end(*, subject: User) -> int:
-    """Delete every stored session of the subject (the database backend keeps the user id inside)."""
-    ended = []
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=2000):
-        if str(session.get_decoded().get("_auth_user_id")) == str(subject.pk):
-            ended.append(session.pk)
-    Session.objects.filter(pk__in=ended).delete()
-    return len(ended)
 
 
 def subject_erase(*, request_id, now: datetime | None = None) -> DataRequest | None:
     """Erase everything held about the subject; resumable at any point; done only when nothing remains."""
-    from data_rights.erasure import erase_everything
-
     now = now or timezone.now()
     job = _claim(request_id=request_id, kind=DataRequest.Kind.ERASURE, now=now)
     if job is None:
@@ -261,16 +240,13 @@ def data_requests_sweep(*, now: datetime | None = None) -> int:
         Q(status=DataRequest.Status.QUEUED) | Q(status=DataRequest.Status.RUNNING, lease_until__lt=now)
     ).values_list("pk", "kind")
     for request_id, kind in stuck:
-        _enqueue("export_build" if kind == DataRequest.Kind.EXPORT else "subject_erase", request_id)
+        _enqueue(request_id=request_id, kind=kind)
     return len(stuck)
 
 
 @transaction.atomic
 def data_request_retry(*, request: DataRequest, actor: User | None = None) -> DataRequest:
     """Staff action: give a failed job a fresh set of attempts; the retry is in the staff audit log."""
-    from accounts.models import StaffAction
-    from accounts.services import staff_action_log
-
     updated = DataRequest.objects.filter(pk=request.pk, status=DataRequest.Status.FAILED).update(
         status=DataRequest.Status.QUEUED, attempts=0, lease_until=None
     )
@@ -283,7 +259,5 @@ def data_request_retry(*, request: DataRequest, actor: User | None = None) -> Da
                 target=f"{DataRequest._meta.label}:{request.pk}",
                 reason="retry",
             )
-        transaction.on_commit(
-            lambda: _enqueue("export_build" if request.kind == DataRequest.Kind.EXPORT else "subject_erase", request.pk)
-        )
+        transaction.on_commit(lambda: _enqueue(request_id=request.pk, kind=request.kind))
     return DataRequest.objects.get(pk=request.pk)

@@ -45,6 +45,17 @@ def upload_list_for_subject(
     return uploads
 
 
+def upload_count_for_subject(*, subject: User) -> int:
+    """Every upload row of the subject, stored or being erased."""
+    return FaceUpload.objects.filter(subject=subject).count()
+
+
+def upload_files_for_export(*, subject: User) -> list[tuple[str, str, str]]:
+    """(upload id, object name, file extension) of every stored upload, oldest first, for the export archive."""
+    uploads = FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED).order_by("created_at")
+    return [(str(upload.pk), upload.object_name, upload.extension) for upload in uploads.only("object_name", "format")]
+
+
 def upload_get_for_subject(*, subject: User, upload_id) -> FaceUpload:
     """One of the subject's own uploads; 404 for anyone else's and for unknown ids alike."""
     upload = _by_id(FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED), upload_id)

@@ -1,6 +1,7 @@
 """Writes for face uploads: the one ingestion gate (rule 1 and 4), erasure (rule 7), retention (rule 9)."""
 
 import logging
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -8,18 +9,30 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import StaffAction, User
+from accounts.services import staff_action_log
 from consents.exceptions import ConsentRequired
 from consents.models import Purpose
 from consents.selectors import consent_states_granted
+from media_vault.crypto import current_master_key_id
 from media_vault.exceptions import PurposesRequired, ReasonRequired
 from media_vault.ingest import image_ingest
-from media_vault.models import AccessEvent, FaceUpload, RevealGrant
-from media_vault.storage import subject_data_key, vault_object_delete, vault_object_put
+from media_vault.models import AccessEvent, FaceUpload, RevealGrant, SubjectKey
+from media_vault.storage import (
+    subject_data_key,
+    subject_data_key_rewrap,
+    vault_object_delete,
+    vault_object_put,
+    vault_objects_delete,
+)
+from partners.selectors import link_latest_for_partner_and_subject
+from partners.webhooks import webhook_enqueue
 
 logger = logging.getLogger(__name__)
 
 REVEAL_LIFETIME = timedelta(minutes=5)
+SWEEP_LIMIT = 5000  # uploads one sweep erases; the next run takes the rest
+SUBJECT_ERASE_BATCH = 500
 
 
 def _purposes_for_upload(*, subject: User, purpose_slugs: list[str]) -> list[Purpose]:
@@ -87,9 +100,6 @@ def upload_erase(*, upload_id, notify_partner: bool = True) -> bool:
     Idempotent: the row is marked first and stays until every object is gone, so a crash or a storage
     outage leaves it to be retried and it is never reported erased while a copy remains.
     """
-    from partners.models import Link
-    from partners.webhooks import webhook_enqueue
-
     upload = FaceUpload.objects.filter(pk=upload_id).first()
     if upload is None:
         return False
@@ -101,11 +111,7 @@ def upload_erase(*, upload_id, notify_partner: bool = True) -> bool:
         if locked is None:
             return False
         if notify_partner and locked.partner_id:
-            link = (
-                Link.objects.filter(partner_id=locked.partner_id, subject_id=locked.subject_id)
-                .order_by("-linked_at")
-                .first()
-            )
+            link = link_latest_for_partner_and_subject(partner_id=locked.partner_id, subject_id=locked.subject_id)
             if link is not None:
                 webhook_enqueue(link=link, event_type="upload.erased", data={"upload_id": str(locked.pk)})
         AccessEvent.objects.filter(upload=locked).update(upload=None, upload_ref=locked.pk)
@@ -121,21 +127,20 @@ def uploads_orphaned(*, subject_id: int | None = None):
     return uploads.filter(subject_id=subject_id) if subject_id is not None else uploads
 
 
+def _uploads_erase_each(*, upload_ids: Iterable) -> int:
+    """Erase uploads one by one (each is its own idempotent unit), at most SWEEP_LIMIT per run."""
+    return sum(upload_erase(upload_id=upload_id) for upload_id in list(upload_ids[:SWEEP_LIMIT]))
+
+
 def uploads_erase_orphaned(*, subject_id: int | None = None) -> int:
     """Rule 2: erase every upload left with no granted purpose. Safe to run twice at once."""
-    erased = 0
-    for upload_id in list(uploads_orphaned(subject_id=subject_id).values_list("pk", flat=True)[:5000]):
-        erased += upload_erase(upload_id=upload_id)
-    return erased
+    return _uploads_erase_each(upload_ids=uploads_orphaned(subject_id=subject_id).values_list("pk", flat=True))
 
 
 def uploads_erase_expired(*, now: datetime | None = None) -> int:
     """Rule 9: erase every upload past its retention deadline. Safe to run twice at once."""
-    now = now or timezone.now()
-    erased = 0
-    for upload_id in list(FaceUpload.objects.filter(retention_until__lte=now).values_list("pk", flat=True)[:5000]):
-        erased += upload_erase(upload_id=upload_id)
-    return erased
+    expired = FaceUpload.objects.filter(retention_until__lte=now or timezone.now())
+    return _uploads_erase_each(upload_ids=expired.values_list("pk", flat=True))
 
 
 def uploads_erase_interrupted() -> int:
@@ -144,11 +149,54 @@ def uploads_erase_interrupted() -> int:
     Without this, an upload whose purposes are still granted and whose deadline is far off (a partner's
     DELETE that met a storage outage) would keep its objects for good. Safe to run twice at once.
     """
-    erased = 0
-    interrupted = FaceUpload.objects.filter(status=FaceUpload.Status.ERASING).values_list("pk", flat=True)[:5000]
-    for upload_id in list(interrupted):
-        erased += upload_erase(upload_id=upload_id)
-    return erased
+    interrupted = FaceUpload.objects.filter(status=FaceUpload.Status.ERASING)
+    return _uploads_erase_each(upload_ids=interrupted.values_list("pk", flat=True))
+
+
+def uploads_erase_for_subject(
+    *, subject: User, on_batch: Callable[[dict[str, int], int, int], None] = lambda counts, done, total: None
+) -> None:
+    """Rule 7, for a subject's erasure: every upload, in batches, objects first and then the rows.
+
+    `on_batch(counts, done, total)` runs inside each batch's transaction, so the caller's tally (a receipt)
+    commits with the rows it counts. Partners are not told per upload: they get `subject.erased`.
+    """
+    total = FaceUpload.objects.filter(subject=subject).count()
+    done = 0
+    while batch := list(
+        FaceUpload.objects.filter(subject=subject).values_list("pk", "object_name", "thumbnail_object_name")[
+            :SUBJECT_ERASE_BATCH
+        ]
+    ):
+        ids = [row[0] for row in batch]
+        FaceUpload.objects.filter(pk__in=ids).update(status=FaceUpload.Status.ERASING)
+        vault_objects_delete(names=[name for row in batch for name in row[1:]])  # batched: 1,000 keys a request
+        done += len(batch)
+        with transaction.atomic():
+            access_events = AccessEvent.objects.filter(upload_id__in=ids).delete()[0]
+            deleted = FaceUpload.objects.filter(pk__in=ids).delete()[1].get("media_vault.FaceUpload", 0)
+            on_batch(
+                {"face_uploads": deleted, "storage_objects": 2 * deleted, "access_events": access_events}, done, total
+            )
+
+
+@transaction.atomic
+def access_events_erase_for_subject(*, subject: User) -> dict[str, int]:
+    """Rule 7: the subject's access log (reads of exports and of uploads already erased). Idempotent."""
+    return {"access_events": AccessEvent.objects.filter(subject=subject).delete()[0]}
+
+
+@transaction.atomic
+def data_key_erase_for_subject(*, subject: User) -> dict[str, int]:
+    """Rule 7, after every object is gone: destroy the data key, so any copy anywhere becomes unreadable."""
+    return {"data_keys": SubjectKey.objects.filter(subject=subject).delete()[0]}
+
+
+def export_download_record(*, subject: User) -> AccessEvent:
+    """Rule 5: the subject downloaded their export."""
+    return AccessEvent.objects.create(
+        subject=subject, actor_kind=AccessEvent.ActorKind.SUBJECT, action=AccessEvent.Action.EXPORT
+    )
 
 
 def upload_access_record(
@@ -170,9 +218,6 @@ def upload_access_record(
 @transaction.atomic
 def upload_reveal(*, upload: FaceUpload, staff: User, reason: str, now: datetime | None = None) -> RevealGrant:
     """Rule 4: a privacy officer sees an original for a few minutes, for a written reason the subject sees."""
-    from accounts.models import StaffAction
-    from accounts.services import staff_action_log
-
     reason = reason.strip()
     if len(reason) < 10:
         raise ReasonRequired()
@@ -199,10 +244,6 @@ def upload_reveal(*, upload: FaceUpload, staff: User, reason: str, now: datetime
 
 def data_keys_rewrap(*, master_key_id: str | None = None) -> int:
     """Rotation: wrap every subject's data key under the current master key. Objects stay as they are."""
-    from media_vault.crypto import current_master_key_id
-    from media_vault.models import SubjectKey
-    from media_vault.storage import subject_data_key_rewrap
-
     target = master_key_id or current_master_key_id()
     rewrapped = 0
     for key_id in SubjectKey.objects.exclude(master_key_id=target).values_list("pk", flat=True).iterator():

@@ -54,6 +54,11 @@ def link_list_for_subject(*, subject: User) -> QuerySet[Link]:
     )
 
 
+def link_latest_for_partner_and_subject(*, partner_id: int, subject_id: int) -> Link | None:
+    """The partner's newest link with the subject, current or ended: whom to tell about the subject's data."""
+    return Link.objects.filter(partner_id=partner_id, subject_id=subject_id).order_by("-linked_at").first()
+
+
 def link_get_for_subject(*, subject: User, link_id) -> Link:
     """One of the subject's own active links, by its id; 404 otherwise."""
     pairwise = _as_uuid(link_id)

@@ -17,7 +17,7 @@ from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from accounts.models import User
 from partners.exceptions import LinkCodeInvalid
-from partners.models import Link, LinkCode, Partner
+from partners.models import Link, LinkCode, Partner, WebhookEvent
 from partners.url_safety import webhook_url_resolve
 from partners.webhooks import webhook_enqueue
 
@@ -133,6 +133,24 @@ def link_unlink(*, link: Link, now: datetime | None = None) -> Link:
     link.unlinked_at = now
     link.save(update_fields=["unlinked_at"])
     return link
+
+
+@transaction.atomic
+def links_erase_for_subject(*, subject: User) -> dict[str, int]:
+    """Rule 7: tell every partner (`subject.erased`, written before the links go), then erase links and payloads.
+
+    Idempotent: a partner already told is not told twice. `subject.erased` stays until delivered: it carries
+    only the partner's random pairwise id, which points to nobody once the link is gone.
+    """
+    links = list(Link.objects.filter(subject=subject).select_related("partner"))
+    for link in links:
+        already = WebhookEvent.objects.filter(link=link, event_type="subject.erased").exists()
+        if not already and link.unlinked_at is None:
+            webhook_enqueue(link=link, event_type="subject.erased", data={})
+    payloads = WebhookEvent.objects.filter(link__in=links).exclude(event_type="subject.erased").delete()[0]
+    link_codes = LinkCode.objects.filter(subject=subject).delete()[0]
+    removed = Link.objects.filter(pk__in=[link.pk for link in links]).delete()[1].get("partners.Link", 0)
+    return {"links": removed, "webhook_payloads": payloads, "link_codes": link_codes}
 
 
 # Reads of consents are remembered per link for the Connected apps page. Writing a row on every read

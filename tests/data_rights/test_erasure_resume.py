@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete
 from django.utils import timezone
 
-from data_rights import erasure as erasure_steps
 from data_rights.models import DataRequest
 from data_rights.services import data_request_retry, data_requests_sweep, erasure_request, subject_erase
+from media_vault import services as media_vault_services
 from media_vault.exceptions import StorageUnavailable
 from media_vault.models import FaceUpload, SubjectKey
 from tests.media_vault.factories import FaceUploadFactory
@@ -25,7 +25,7 @@ BATCH = 2
 @pytest.fixture
 def interrupted(vault_storage, subject, password, avatar, storage_switch, monkeypatch):
     """Five uploads erased in batches of two; storage becomes unreachable once the first batch is gone."""
-    monkeypatch.setattr(erasure_steps, "UPLOAD_BATCH", BATCH)  # five uploads show batching as 500 would
+    monkeypatch.setattr(media_vault_services, "SUBJECT_ERASE_BATCH", BATCH)  # five uploads show batching as 500 would
     for _ in range(UPLOADS):
         FaceUploadFactory(subject=subject, purposes=[avatar])
     erasure = erasure_request(subject=subject, password=password)
