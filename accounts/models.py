@@ -67,9 +67,7 @@ class StaffAction(models.Model):
     class Kind(models.TextChoices):
         VIEW = "view", _("viewed")
         CHANGE = "change", _("changed")
-        CONSENT = "consent", _("recorded a consent decision")
         REVEAL = "reveal", _("revealed an image")
-        OTHER = "other", _("other")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

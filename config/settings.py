@@ -295,13 +295,6 @@ OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 OAUTH2_PROVIDER = {
-    "SCOPES": {
-        "consents:read": "Read subjects' consents and purposes",
-        "uploads:write": "Upload and delete face images",
-        "uploads:read": "Read the partner's own face uploads",
-        "links:write": "Redeem link codes",
-        "events:read": "Read the partner's event feed",
-    },
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
     "SCOPES_BACKEND_CLASS": "partners.scopes.PartnerScopes",
     "OAUTH2_VALIDATOR_CLASS": "partners.oauth.PartnerOAuth2Validator",
@@ -331,8 +324,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "ConsentStateEnum": ["granted", "withdrawn", "not_asked", "reconsent_required"],
-        "ConsentCheckStateEnum": ["granted", "withdrawn", "not_asked", "reconsent_required", "unknown_subject"],
+        # Import paths, read when the schema is built: each list is defined once, next to its rule.
+        "ConsentStateEnum": "consents.models.ConsentStateName",
+        "ConsentCheckStateEnum": "partners.selectors.CONSENT_CHECK_STATES",
     },
 }
 

@@ -28,24 +28,27 @@ def consent_state_name_of(*, granted: bool, purpose_version: int, min_valid_vers
     return ConsentStateName.GRANTED
 
 
-@dataclass(frozen=True)
-class ConsentStatus:
-    purpose: Purpose
+@dataclass(frozen=True, slots=True)
+class ConsentRow:
+    """One subject's decision on one purpose, as every reader sees it: pages, both APIs, admin, the export.
+
+    `purpose` is set where the reader shows the purpose's text (pages, the subject's API); the partner API's
+    hot path builds rows from plain values and leaves it out.
+    """
+
+    purpose_slug: str
     state: str
-    purpose_version: int | None
-    changed_at: datetime | None
+    purpose_version: int | None = None
+    changed_at: datetime | None = None
+    purpose: Purpose | None = None
 
     @property
     def granted(self) -> bool:
         return self.state == ConsentStateName.GRANTED
 
     @property
-    def purpose_slug(self) -> str:
-        return self.purpose.slug
-
-    @property
     def title(self) -> str:
-        return self.purpose.title
+        return self.purpose.title if self.purpose else self.purpose_slug
 
     @property
     def state_label(self) -> str:
@@ -57,17 +60,18 @@ def purpose_list_active() -> QuerySet[Purpose]:
     return Purpose.objects.filter(active=True).order_by("position", "slug")
 
 
-def consent_status_for(*, state: ConsentState | None, purpose: Purpose) -> ConsentStatus:
-    """The status of one subject and purpose, from its state row (or its absence)."""
-    return ConsentStatus(
-        purpose=purpose,
+def consent_status_for(*, state: ConsentState | None, purpose: Purpose) -> ConsentRow:
+    """The row of one subject and purpose, from its state row (or its absence)."""
+    return ConsentRow(
+        purpose_slug=purpose.slug,
         state=consent_state_name(state=state, purpose=purpose),
         purpose_version=state.purpose_version if state else None,
         changed_at=state.changed_at if state else None,
+        purpose=purpose,
     )
 
 
-def consent_states_for_subject(*, subject: User) -> list[ConsentStatus]:
+def consent_states_for_subject(*, subject: User) -> list[ConsentRow]:
     """One status per active purpose for a subject, in one query whatever the number of purposes."""
     purposes = (
         purpose_list_active()
@@ -92,7 +96,7 @@ def consent_states_for_subject(*, subject: User) -> list[ConsentStatus]:
     ]
 
 
-def consent_status_get(*, subject: User, purpose: Purpose) -> ConsentStatus:
+def consent_status_get(*, subject: User, purpose: Purpose) -> ConsentRow:
     """The status of one purpose for one subject: one indexed lookup."""
     state = ConsentState.objects.filter(subject=subject, purpose=purpose).first()
     return consent_status_for(state=state, purpose=purpose)

@@ -97,7 +97,6 @@ class AccessEvent(models.Model):
         SUBJECT = "subject", _("you")
         PARTNER = "partner", _("an app")
         STAFF = "staff", _("privacy staff")
-        SYSTEM = "system", _("the portal")
 
     class Action(models.TextChoices):
         VIEW = "view", _("viewed the image")

@@ -6,7 +6,27 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-PARTNER_SCOPES = ["consents:read", "uploads:write", "uploads:read", "links:write", "events:read"]
+
+class PartnerScope(models.TextChoices):
+    """The OAuth2 scopes of the partner API (DESIGN.md), each with what it lets an app do, for staff."""
+
+    CONSENTS_READ = "consents:read", _("Read subjects' consents and purposes")
+    UPLOADS_WRITE = "uploads:write", _("Upload and delete face images")
+    UPLOADS_READ = "uploads:read", _("Read the partner's own face uploads")
+    LINKS_WRITE = "links:write", _("Redeem link codes")
+    EVENTS_READ = "events:read", _("Read the partner's event feed")
+
+
+PARTNER_SCOPES = PartnerScope.values
+
+# The same scopes as the person whose data it is reads them, on the Connected apps page.
+SCOPE_MEANING_FOR_SUBJECT = {
+    PartnerScope.CONSENTS_READ: _("See your consent decisions"),
+    PartnerScope.UPLOADS_WRITE: _("Upload face images of you, for purposes you granted"),
+    PartnerScope.UPLOADS_READ: _("Read the face images it uploaded"),
+    PartnerScope.LINKS_WRITE: _("Connect to your account with a code you give it"),
+    PartnerScope.EVENTS_READ: _("Be told when you change a decision"),
+}
 
 
 class Partner(models.Model):
@@ -74,10 +94,6 @@ class Link(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner} ↔ {self.pairwise_id}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.unlinked_at is None
 
 
 class LinkCode(models.Model):

@@ -3,7 +3,6 @@
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.db import connection
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -11,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from consents.models import ConsentState, ConsentStateName, Purpose
-from consents.selectors import consent_state_name_of
+from consents.selectors import ConsentRow, consent_state_name_of
 from partners.exceptions import LinkNotFound, SubjectNotFound, UnknownPurposes
 from partners.models import Link, Partner, WebhookEvent
 
@@ -72,6 +71,11 @@ def link_get_for_subject(*, subject: User, link_id) -> Link:
     return link
 
 
+UNKNOWN_SUBJECT = "unknown_subject"
+# The bulk check's states: a consent state, or "that id is not one of your subjects".
+CONSENT_CHECK_STATES = [*ConsentStateName.values, UNKNOWN_SUBJECT]
+
+
 @dataclass(frozen=True)
 class ConsentCheckRow:
     subject_id: str
@@ -80,7 +84,7 @@ class ConsentCheckRow:
 
     @property
     def granted(self) -> bool:
-        return self.state == "granted"
+        return self.state == ConsentStateName.GRANTED
 
 
 # The bulk check on PostgreSQL: links and states in one prepared query, with the ids as one array parameter
@@ -148,7 +152,7 @@ def consent_check_bulk(
     for sid, pairwise in wanted.items():
         link_pk = link_of.get(pairwise)
         if link_pk is None:
-            rows.extend(ConsentCheckRow(sid, slug, "unknown_subject") for slug, _, _ in asked)
+            rows.extend(ConsentCheckRow(sid, slug, UNKNOWN_SUBJECT) for slug, _, _ in asked)
             continue
         for slug, purpose_pk, min_valid_version in asked:
             state = states.get((link_pk, purpose_pk))
@@ -169,18 +173,6 @@ def event_list_for_partner(*, partner: Partner, after: int | None, limit: int) -
     if after is not None:
         events = events.filter(pk__gt=after)
     return list(events.order_by("pk")[:limit])
-
-
-@dataclass(frozen=True)
-class PartnerConsentRow:
-    purpose_slug: str
-    state: str
-    purpose_version: int | None
-    changed_at: datetime | None
-
-    @property
-    def granted(self) -> bool:
-        return self.state == ConsentStateName.GRANTED
 
 
 # The single-subject check is the partner API's hottest path: one hand-written query (link, active
@@ -219,7 +211,7 @@ def _fetch_prepared(sql: str, params: list) -> list[tuple]:
     return rows
 
 
-def consent_rows_for_partner(*, partner: Partner, subject_id) -> tuple[int, list[PartnerConsentRow]]:
+def consent_rows_for_partner(*, partner: Partner, subject_id) -> tuple[int, list[ConsentRow]]:
     """Rule 1 for one subject, as the partner sees it: (link id, one row per active purpose).
 
     SubjectNotFound (404) for unknown and unlinked ids alike.
@@ -244,5 +236,5 @@ def consent_rows_for_partner(*, partner: Partner, subject_id) -> tuple[int, list
             )
             if isinstance(changed_at, str):  # SQLite hands back text
                 changed_at = parse_datetime(changed_at)
-        rows.append(PartnerConsentRow(slug, str(state), version, changed_at))
+        rows.append(ConsentRow(slug, str(state), version, changed_at))
     return found[0][0], rows

@@ -5,16 +5,9 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
 from config.errors import DomainError
+from partners.models import SCOPE_MEANING_FOR_SUBJECT
 from partners.selectors import link_get_for_subject, link_list_for_subject
 from partners.services import link_code_create, link_unlink
-
-SCOPE_DESCRIPTIONS = {
-    "consents:read": _("See your consent decisions"),
-    "uploads:write": _("Upload face images of you, for purposes you granted"),
-    "uploads:read": _("Read the face images it uploaded"),
-    "links:write": _("Connect to your account with a code you give it"),
-    "events:read": _("Be told when you change a decision"),
-}
 
 
 class ConnectedAppListView(LoginRequiredMixin, TemplateView):
@@ -25,7 +18,7 @@ class ConnectedAppListView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         links = list(link_list_for_subject(subject=self.request.user))
         for link in links:
-            link.scope_descriptions = [SCOPE_DESCRIPTIONS[s] for s in link.partner.scopes if s in SCOPE_DESCRIPTIONS]
+            link.scope_descriptions = [SCOPE_MEANING_FOR_SUBJECT[s] for s in link.partner.scopes]
         return {**super().get_context_data(**kwargs), "links": links}
 
 

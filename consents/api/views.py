@@ -6,7 +6,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from consents.models import Channel
+from consents.models import Channel, ConsentStateName
 from consents.selectors import consent_states_for_subject, consent_status_get
 from consents.services import consent_decide
 
@@ -15,7 +15,7 @@ class MeConsentOutputSerializer(serializers.Serializer):
     purpose = serializers.CharField(source="purpose_slug")
     title = serializers.CharField()
     granted = serializers.BooleanField()
-    state = serializers.ChoiceField(choices=["granted", "withdrawn", "not_asked", "reconsent_required"])
+    state = serializers.ChoiceField(choices=ConsentStateName.choices)
     purpose_version = serializers.IntegerField(allow_null=True)
     changed_at = serializers.DateTimeField(allow_null=True)
 

@@ -1,7 +1,10 @@
 """OpenAPI: the partner API's OAuth2 client-credentials scheme, with each operation's scopes."""
 
-from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+from partners.models import PartnerScope
+
+_SCOPES = {scope.value: str(scope.label) for scope in PartnerScope}
 
 
 class PartnerAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -12,7 +15,7 @@ class PartnerAuthenticationScheme(OpenApiAuthenticationExtension):
         return {
             "type": "oauth2",
             "description": "OAuth2 client credentials: POST /o/token/ with your client_id and client_secret.",
-            "flows": {"clientCredentials": {"tokenUrl": "/o/token/", "scopes": settings.OAUTH2_PROVIDER["SCOPES"]}},
+            "flows": {"clientCredentials": {"tokenUrl": "/o/token/", "scopes": _SCOPES}},
         }
 
     def get_security_requirement(self, auto_schema):

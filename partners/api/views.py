@@ -9,9 +9,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import with_problems
+from consents.models import ConsentStateName
 from consents.selectors import purpose_list_active
 from partners.api.permissions import HasScope, PartnerAuthentication, PartnerRateThrottle, partner_for_request
 from partners.selectors import (
+    CONSENT_CHECK_STATES,
     consent_check_bulk,
     consent_rows_for_partner,
     event_list_for_partner,
@@ -19,8 +21,6 @@ from partners.selectors import (
     link_list_for_subject,
 )
 from partners.services import link_code_create, link_consent_reads_record, link_redeem, link_unlink
-
-STATES = ["granted", "withdrawn", "not_asked", "reconsent_required"]
 
 
 class PartnerApi(APIView):
@@ -94,7 +94,7 @@ class ConsentRowSerializer(serializers.Serializer):
 
     purpose = serializers.CharField(source="purpose_slug")
     granted = serializers.BooleanField()
-    state = serializers.ChoiceField(choices=STATES)
+    state = serializers.ChoiceField(choices=ConsentStateName.choices)
     purpose_version = serializers.IntegerField(allow_null=True)
     changed_at = serializers.DateTimeField(allow_null=True)
 
@@ -176,7 +176,7 @@ class ConsentCheckApi(PartnerApi):
         subject_id = serializers.CharField()
         purpose = serializers.CharField()
         granted = serializers.BooleanField()
-        state = serializers.ChoiceField(choices=[*STATES, "unknown_subject"])
+        state = serializers.ChoiceField(choices=CONSENT_CHECK_STATES)
 
     @extend_schema(
         operation_id="consent_checks_create",
