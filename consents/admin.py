@@ -5,9 +5,10 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin import AuditedViewMixin, ReadOnlyAdminMixin
 from consents.models import ConsentEvent, ConsentState, Purpose, PurposeVersion
 from consents.selectors import consent_state_name
-from consents.services import purpose_create, purpose_publish_version
+from consents.services import purpose_create, purpose_update
 
-_VERSIONED_FIELDS = ("title", "description", "retention_days")
+_PURPOSE_FIELDS = ("title", "description", "retention_days", "position", "active")
+_UPDATE_FIELDS = (*_PURPOSE_FIELDS, "requires_reconsent", "change_note")
 
 
 class PurposeAdminForm(forms.ModelForm):
@@ -72,28 +73,11 @@ class PurposeAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if not change:
-            created = purpose_create(
-                slug=data["slug"],
-                title=data["title"],
-                description=data["description"],
-                retention_days=data["retention_days"],
-                position=data["position"],
-                active=data["active"],
-                actor=request.user,
-            )
-            obj.pk = created.pk
+            fields = {name: data[name] for name in _PURPOSE_FIELDS}
+            obj.pk = purpose_create(slug=data["slug"], actor=request.user, **fields).pk
             return
-        Purpose.objects.filter(pk=obj.pk).update(active=data["active"], position=data["position"])
-        if any(field in form.changed_data for field in _VERSIONED_FIELDS) or data["requires_reconsent"]:
-            version = purpose_publish_version(
-                purpose=obj,
-                title=data["title"],
-                description=data["description"],
-                retention_days=data["retention_days"],
-                requires_reconsent=data["requires_reconsent"],
-                change_note=data["change_note"],
-                actor=request.user,
-            )
+        version = purpose_update(purpose=obj, actor=request.user, **{name: data[name] for name in _UPDATE_FIELDS})
+        if version is not None:
             messages.info(request, _("Published version %(v)s.") % {"v": version.version})
         obj.refresh_from_db()
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import StaffAction, User
+from accounts.services import staff_action_log
 from consents.exceptions import PurposeNotFound
 from consents.hooks import ConsentChange, consent_changed_announce
 from consents.ledger import GENESIS_HASH, event_hash, hash_of_event
@@ -109,7 +110,7 @@ def purpose_create(
     active: bool = True,
     actor: User | None = None,
 ) -> Purpose:
-    """Create a purpose and publish its first version."""
+    """Create a purpose and publish its first version; one created by staff is audited (rule 8)."""
     purpose = Purpose.objects.create(
         slug=slug,
         title=title,
@@ -130,6 +131,10 @@ def purpose_create(
         change_note="First version",
         published_by=actor,
     )
+    if actor is not None:
+        staff_action_log(
+            actor=actor, kind=StaffAction.Kind.CHANGE, target=f"{Purpose._meta.label}:{purpose.pk}", reason="created"
+        )
     return purpose
 
 
@@ -161,6 +166,52 @@ def purpose_publish_version(
         change_note=change_note,
         published_by=actor,
     )
+
+
+@transaction.atomic
+def purpose_update(
+    *,
+    purpose: Purpose,
+    actor: User,
+    title: str,
+    description: str,
+    retention_days: int,
+    position: int,
+    active: bool,
+    requires_reconsent: bool = False,
+    change_note: str = "",
+) -> PurposeVersion | None:
+    """Rule 3: new text or retention (or a call for re-consent) publishes a version; order and activity do not."""
+    stored = Purpose.objects.select_for_update().get(pk=purpose.pk)
+    plain = {
+        field: value
+        for field, value in {"position": position, "active": active}.items()
+        if getattr(stored, field) != value
+    }
+    if plain:
+        Purpose.objects.filter(pk=stored.pk).update(**plain)
+    changes = list(plain)
+    version = None
+    text_changed = (stored.title, stored.description, stored.retention_days) != (title, description, retention_days)
+    if text_changed or requires_reconsent:  # re-consent may be asked for an unchanged text, too
+        version = purpose_publish_version(
+            purpose=stored,
+            title=title,
+            description=description,
+            retention_days=retention_days,
+            requires_reconsent=requires_reconsent,
+            change_note=change_note,
+            actor=actor,
+        )
+        changes.append(f"published version {version.version}")
+    if changes:
+        staff_action_log(
+            actor=actor,
+            kind=StaffAction.Kind.CHANGE,
+            target=f"{Purpose._meta.label}:{stored.pk}",
+            reason=", ".join(changes),
+        )
+    return version
 
 
 @transaction.atomic

@@ -4,10 +4,17 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext_lazy
 
 from data_rights.models import DataRequest
-from data_rights.services import data_request_retry
+from data_rights.services import data_requests_retry
+
+_RETRIED = ngettext_lazy("%(n)s request queued again.", "%(n)s requests queued again.", "n")
+_SKIPPED = ngettext_lazy(
+    "%(n)s request was not failed and was left as it is.",
+    "%(n)s requests were not failed and were left as they are.",
+    "n",
+)
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -94,21 +101,7 @@ class DataRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry the selected failed requests"), permissions=["change"])
     def retry(self, request, queryset):
-        retried = 0
-        for data_request in queryset.filter(status=DataRequest.Status.FAILED):
-            if data_request_retry(request=data_request, actor=request.user).status == DataRequest.Status.QUEUED:
-                retried += 1
-        skipped = queryset.count() - retried
-        messages.success(
-            request, ngettext("%(n)s request queued again.", "%(n)s requests queued again.", retried) % {"n": retried}
-        )
-        if skipped:
-            messages.info(
-                request,
-                ngettext(
-                    "%(n)s request was not failed and was left as it is.",
-                    "%(n)s requests were not failed and were left as they are.",
-                    skipped,
-                )
-                % {"n": skipped},
-            )
+        retried = data_requests_retry(requests=queryset, actor=request.user)
+        messages.success(request, _RETRIED % {"n": retried})
+        if skipped := queryset.count() - retried:
+            messages.info(request, _SKIPPED % {"n": skipped})

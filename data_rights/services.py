@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -245,19 +245,26 @@ def data_requests_sweep(*, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
-def data_request_retry(*, request: DataRequest, actor: User | None = None) -> DataRequest:
+def data_request_retry(*, request: DataRequest, actor: User) -> DataRequest:
     """Staff action: give a failed job a fresh set of attempts; the retry is in the staff audit log."""
     updated = DataRequest.objects.filter(pk=request.pk, status=DataRequest.Status.FAILED).update(
         status=DataRequest.Status.QUEUED, attempts=0, lease_until=None
     )
     if updated:
-        if actor is not None:
-            staff_action_log(
-                actor=actor,
-                kind=StaffAction.Kind.CHANGE,
-                subject=request.subject,
-                target=f"{DataRequest._meta.label}:{request.pk}",
-                reason="retry",
-            )
+        staff_action_log(
+            actor=actor,
+            kind=StaffAction.Kind.CHANGE,
+            subject=request.subject,
+            target=f"{DataRequest._meta.label}:{request.pk}",
+            reason="retry",
+        )
         transaction.on_commit(lambda: _enqueue(request_id=request.pk, kind=request.kind))
     return DataRequest.objects.get(pk=request.pk)
+
+
+def data_requests_retry(*, requests: QuerySet[DataRequest], actor: User) -> int:
+    """Staff action: retry each failed job among `requests` (each in its own transaction); returns how many."""
+    failed = requests.filter(status=DataRequest.Status.FAILED)
+    return sum(
+        data_request_retry(request=request, actor=actor).status == DataRequest.Status.QUEUED for request in failed
+    )

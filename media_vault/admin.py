@@ -5,22 +5,22 @@ import io
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageFilter
 
 from accounts.admin import ReadOnlyAdminMixin
+from accounts.models import User
 from config.errors import DomainError
 from media_vault.api.views import image_response
+from media_vault.exceptions import RevealGrantExpired, RevealGrantNotFound
 from media_vault.models import AccessEvent, FaceUpload, RevealGrant
-from media_vault.selectors import upload_image_bytes
+from media_vault.selectors import REVEAL_PERMISSION, reveal_grant_get_valid, upload_image_bytes
 from media_vault.services import upload_reveal
-
-REVEAL_PERMISSION = "media_vault.reveal_faceupload"
 
 
 def blurred_preview(*, upload: FaceUpload) -> bytes:
@@ -32,6 +32,9 @@ def blurred_preview(*, upload: FaceUpload) -> bytes:
     return out.getvalue()
 
 
+_SHOWN_UNTIL = _("Shown until %(t)s UTC. The subject sees this access and your reason.")
+
+
 class RevealForm(forms.Form):
     reason = forms.CharField(
         label=_("Why do you need to see the original?"),
@@ -40,6 +43,20 @@ class RevealForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("The subject sees this reason on their Activity page."),
     )
+
+    def __init__(self, *args, upload: FaceUpload, staff: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.upload, self.staff = upload, staff
+
+    def reveal(self) -> RevealGrant | None:
+        """The grant for a valid reason; None, with the refusal on the form, otherwise."""
+        if not self.is_valid():
+            return None
+        try:
+            return upload_reveal(upload=self.upload, staff=self.staff, reason=self.cleaned_data["reason"])
+        except DomainError as error:
+            self.add_error("reason", error.detail)
+            return None
 
 
 @admin.register(FaceUpload)
@@ -80,24 +97,17 @@ class FaceUploadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html('<a class="button" href="{}">{}</a>', url, _("Reveal the original (needs a reason)"))
 
     def get_urls(self):
-        own = [
-            path(
-                "<uuid:upload_id>/blurred/",
-                self.admin_site.admin_view(self.blurred_view),
-                name="media_vault_faceupload_blurred",
-            ),
-            path(
-                "<uuid:upload_id>/reveal/",
-                self.admin_site.admin_view(self.reveal_view),
-                name="media_vault_faceupload_reveal",
-            ),
+        view = self.admin_site.admin_view
+        return [
+            path("<uuid:upload_id>/blurred/", view(self.blurred_view), name="media_vault_faceupload_blurred"),
+            path("<uuid:upload_id>/reveal/", view(self.reveal_view), name="media_vault_faceupload_reveal"),
             path(
                 "reveal/<int:grant_id>/image/",
-                self.admin_site.admin_view(self.revealed_image_view),
+                view(self.revealed_image_view),
                 name="media_vault_faceupload_revealed_image",
             ),
+            *super().get_urls(),
         ]
-        return own + super().get_urls()
 
     def blurred_view(self, request, upload_id):
         if not self.has_view_permission(request):
@@ -109,33 +119,21 @@ class FaceUploadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not request.user.has_perm(REVEAL_PERMISSION):
             raise PermissionDenied
         upload = get_object_or_404(FaceUpload, pk=upload_id)
-        form = RevealForm(request.POST or None)
-        grant = None
-        if request.method == "POST" and form.is_valid():
-            try:
-                grant = upload_reveal(upload=upload, staff=request.user, reason=form.cleaned_data["reason"])
-            except DomainError as error:
-                form.add_error("reason", error.detail)
-            else:
-                messages.warning(
-                    request,
-                    _("Shown until %(t)s UTC. The subject sees this access and your reason.")
-                    % {"t": f"{grant.expires_at:%H:%M}"},
-                )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Reveal a face upload"),
-            "upload": upload,
-            "form": form,
-            "grant": grant,
-            "opts": self.model._meta,
-        }
+        form = RevealForm(request.POST or None, upload=upload, staff=request.user)
+        grant = form.reveal() if request.method == "POST" else None
+        if grant is not None:
+            messages.warning(request, _SHOWN_UNTIL % {"t": f"{grant.expires_at:%H:%M}"})
+        context = self.admin_site.each_context(request)
+        context.update(title=_("Reveal a face upload"), upload=upload, form=form, grant=grant, opts=self.opts)
         return TemplateResponse(request, "admin/media_vault/reveal.html", context)
 
     def revealed_image_view(self, request, grant_id):
-        grant = get_object_or_404(RevealGrant.objects.select_related("upload"), pk=grant_id, staff=request.user)
-        if grant.expires_at <= timezone.now() or not request.user.has_perm(REVEAL_PERMISSION):
-            raise PermissionDenied
+        try:
+            grant = reveal_grant_get_valid(grant_id=grant_id, staff=request.user)
+        except RevealGrantNotFound as error:
+            raise Http404 from error
+        except RevealGrantExpired as error:
+            raise PermissionDenied from error
         return image_response(data=upload_image_bytes(upload=grant.upload), content_type=grant.upload.content_type)
 
     def has_view_permission(self, request, obj=None):

@@ -58,3 +58,19 @@ class ObjectMissing(DomainError):
     code = "not_found"
     status = 404
     title = _("This image is no longer stored.")
+
+
+class RevealGrantNotFound(DomainError):
+    """Unknown, or revealed to someone else: one answer for both, as for partners' ids."""
+
+    code = "not_found"
+    status = 404
+    title = _("No such reveal.")
+
+
+class RevealGrantExpired(DomainError):
+    """The reveal's few minutes are over, or its officer no longer holds the reveal permission."""
+
+    code = "reveal_expired"
+    status = 403
+    title = _("This reveal is over; reveal again with a new reason.")

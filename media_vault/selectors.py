@@ -1,14 +1,18 @@
 """Reads of face uploads and access events, scoped to who asks (rule 5; partners see only their own)."""
 
+from datetime import datetime
+
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import User
-from media_vault.exceptions import UploadNotFound
-from media_vault.models import AccessEvent, FaceUpload
+from media_vault.exceptions import RevealGrantExpired, RevealGrantNotFound, UploadNotFound
+from media_vault.models import AccessEvent, FaceUpload, RevealGrant
 from media_vault.storage import subject_data_key_existing, vault_object_read
 
 ACCESS_PREVIEW = 5  # access events shown per upload on the list page
+REVEAL_PERMISSION = "media_vault.reveal_faceupload"
 
 
 def upload_list_for_subject(
@@ -99,3 +103,13 @@ def upload_image_bytes(*, upload: FaceUpload, thumbnail: bool = False) -> bytes:
 def access_event_list_for_subject(*, subject: User) -> QuerySet[AccessEvent]:
     """Every recorded read of the subject's images and exports, newest first."""
     return AccessEvent.objects.filter(subject=subject).select_related("partner").order_by("-created_at", "-id")
+
+
+def reveal_grant_get_valid(*, grant_id: int, staff: User, now: datetime | None = None) -> RevealGrant:
+    """Rule 4: an original is shown only to the officer it was revealed to, for a few minutes, while they may reveal."""
+    grant = RevealGrant.objects.select_related("upload", "upload__subject").filter(pk=grant_id, staff=staff).first()
+    if grant is None:
+        raise RevealGrantNotFound()
+    if grant.expires_at <= (now or timezone.now()) or not staff.has_perm(REVEAL_PERMISSION):
+        raise RevealGrantExpired()
+    return grant

@@ -6,9 +6,14 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin import ReadOnlyAdminMixin
 from config.errors import DomainError
 from partners.models import PARTNER_SCOPES, Link, Partner, WebhookAttempt, WebhookEvent
-from partners.services import partner_create, partner_set_active, partner_webhook_secret_rotate
+from partners.services import partner_create, partner_set_active, partner_update, partner_webhook_secret_rotate
 from partners.url_safety import webhook_url_resolve
 from partners.webhooks import webhook_redeliver
+
+_CREDENTIALS_ONCE = (
+    "Copy these now, they are not shown again: client_id <code>{}</code>, client_secret <code>{}</code>, "
+    "webhook secret <code>{}</code>"
+)
 
 
 class PartnerForm(forms.ModelForm):
@@ -55,40 +60,30 @@ class PartnerAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        scopes = form.cleaned_data["scopes"]
-        if not change:
-            credentials = partner_create(
-                name=obj.name, webhook_url=obj.webhook_url, contact_email=obj.contact_email, scopes=scopes
-            )
-            obj.pk = credentials.partner.pk
-            obj.refresh_from_db()
-            messages.warning(
-                request,
-                format_html(
-                    "Copy these now, they are not shown again: client_id <code>{}</code>, client_secret <code>{}</code>, "
-                    "webhook secret <code>{}</code>",
-                    credentials.client_id,
-                    credentials.client_secret,
-                    credentials.webhook_secret,
-                ),
-            )
+        fields = {name: form.cleaned_data[name] for name in ("name", "contact_email", "webhook_url", "scopes")}
+        if change:
+            partner_update(partner=obj, actor=request.user, active=form.cleaned_data["active"], **fields)
             return
-        was_active = Partner.objects.get(pk=obj.pk).active
-        obj.allowed_scopes = " ".join(scopes)
-        obj.save(update_fields=["name", "contact_email", "webhook_url", "allowed_scopes"])
-        if was_active != obj.active:
-            partner_set_active(partner=obj, active=obj.active)
+        credentials = partner_create(actor=request.user, **fields)
+        obj.pk = credentials.partner.pk
+        obj.refresh_from_db()
+        messages.warning(
+            request,
+            format_html(
+                _CREDENTIALS_ONCE, credentials.client_id, credentials.client_secret, credentials.webhook_secret
+            ),
+        )
 
     @admin.action(description=_("Rotate webhook secret (shows the new one once)"), permissions=["change"])
     def rotate_webhook_secret(self, request, queryset):
         for partner in queryset:
-            secret = partner_webhook_secret_rotate(partner=partner)
+            secret = partner_webhook_secret_rotate(partner=partner, actor=request.user)
             messages.warning(request, format_html("New webhook secret for {}: <code>{}</code>", partner.name, secret))
 
     @admin.action(description=_("Disable (revokes tokens at once)"), permissions=["change"])
     def disable_partners(self, request, queryset):
         for partner in queryset:
-            partner_set_active(partner=partner, active=False)
+            partner_set_active(partner=partner, active=False, actor=request.user)
         messages.info(request, _("Disabled %(n)s partner(s).") % {"n": queryset.count()})
 
 

@@ -15,7 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, RefreshToken
 
-from accounts.models import User
+from accounts.models import StaffAction, User
+from accounts.services import staff_action_log
 from partners.exceptions import LinkCodeInvalid
 from partners.models import Link, LinkCode, Partner, WebhookEvent
 from partners.url_safety import webhook_url_resolve
@@ -42,9 +43,14 @@ class PartnerCredentials:
 
 @transaction.atomic
 def partner_create(
-    *, name: str, webhook_url: str = "", contact_email: str = "", scopes: list[str] | None = None
+    *,
+    name: str,
+    webhook_url: str = "",
+    contact_email: str = "",
+    scopes: list[str] | None = None,
+    actor: User | None = None,
 ) -> PartnerCredentials:
-    """Register a partner with a confidential client-credentials application. Secrets are returned once."""
+    """Register a partner with a client-credentials application; secrets are returned once. Audited for staff."""
     if webhook_url:
         webhook_url_resolve(url=webhook_url)
     client_secret = secrets.token_urlsafe(40)
@@ -64,26 +70,66 @@ def partner_create(
         webhook_secret=webhook_secret,
         **({"allowed_scopes": " ".join(scopes)} if scopes is not None else {}),
     )
+    if actor is not None:
+        _partner_action_log(partner=partner, actor=actor, reason="created")
     return PartnerCredentials(partner, application.client_id, client_secret, webhook_secret)
 
 
+def _partner_action_log(*, partner: Partner, actor: User, reason: str) -> None:
+    staff_action_log(
+        actor=actor, kind=StaffAction.Kind.CHANGE, target=f"{Partner._meta.label}:{partner.pk}", reason=reason
+    )
+
+
 @transaction.atomic
-def partner_webhook_secret_rotate(*, partner: Partner) -> str:
-    """Replace the webhook secret; the new one is returned once and signs every later attempt."""
+def partner_webhook_secret_rotate(*, partner: Partner, actor: User) -> str:
+    """Replace the webhook secret; the new one is returned once and signs every later attempt. Audited (rule 8)."""
     partner.webhook_secret = webhook_secret_generate()
     partner.save(update_fields=["webhook_secret"])
+    _partner_action_log(partner=partner, actor=actor, reason="rotated the webhook secret")
     return partner.webhook_secret
 
 
 @transaction.atomic
-def partner_set_active(*, partner: Partner, active: bool) -> Partner:
-    """Enable or disable a partner; disabling revokes every token at once."""
+def partner_set_active(*, partner: Partner, active: bool, actor: User) -> Partner:
+    """Enable or disable a partner; disabling revokes every token at once. Audited (rule 8)."""
     partner.active = active
     partner.save(update_fields=["active"])
     if not active:
         RefreshToken.objects.filter(application=partner.application).delete()
         AccessToken.objects.filter(application=partner.application).delete()
+    _partner_action_log(partner=partner, actor=actor, reason="enabled" if active else "disabled")
     return partner
+
+
+def partner_update(
+    *,
+    partner: Partner,
+    actor: User,
+    name: str,
+    contact_email: str,
+    webhook_url: str,
+    scopes: list[str],
+    active: bool,
+) -> Partner:
+    """Staff edit a partner: activation changes go through `partner_set_active`; every change is audited (rule 8)."""
+    if webhook_url and not Partner.objects.filter(pk=partner.pk, webhook_url=webhook_url).exists():
+        webhook_url_resolve(url=webhook_url)  # a DNS lookup: before the transaction, not inside it
+    with transaction.atomic():
+        stored = Partner.objects.select_for_update().get(pk=partner.pk)
+        fields = {"name": name, "contact_email": contact_email, "webhook_url": webhook_url}
+        changed = [field for field, value in fields.items() if getattr(stored, field) != value]
+        if set(stored.allowed_scopes.split()) != set(scopes):
+            fields["allowed_scopes"] = " ".join(scopes)
+            changed.append("allowed_scopes")
+        if changed:
+            for field in changed:
+                setattr(stored, field, fields[field])
+            stored.save(update_fields=changed)
+            _partner_action_log(partner=stored, actor=actor, reason="changed " + ", ".join(changed))
+        if stored.active != active:
+            partner_set_active(partner=stored, active=active, actor=actor)
+    return stored
 
 
 def _code_hash(code: str) -> str:

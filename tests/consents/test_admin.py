@@ -6,8 +6,10 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import StaffAction
-from consents.models import ConsentEvent, ConsentState, ConsentStateName, PurposeVersion
+from consents.models import ConsentEvent, ConsentState, ConsentStateName, Purpose, PurposeVersion
 from consents.selectors import consent_status_get
+from consents.services import purpose_update
+from tests.accounts.audit import AuditRefused, staff_audit_refused
 from tests.accounts.factories import UserFactory
 from tests.consents.factories import ConsentEventFactory, ConsentStateFactory, PurposeFactory
 
@@ -181,6 +183,106 @@ def test_purpose_versions_cannot_be_edited_or_deleted_in_admin(superuser_client)
     assert delete.status_code == HTTPStatus.FORBIDDEN
     version.refresh_from_db()
     assert version.title == purpose.title
+
+
+def _purpose_update(purpose, actor, **changes):
+    fields = {
+        "title": purpose.title,
+        "description": purpose.description,
+        "retention_days": purpose.retention_days,
+        "position": purpose.position,
+        "active": purpose.active,
+    }
+    return purpose_update(purpose=purpose, actor=actor, **{**fields, **changes})
+
+
+def test_editing_a_purpose_text_in_admin_writes_one_staff_action(superuser_client, superuser):
+    purpose = PurposeFactory(title="Avatar generation")
+    url = _admin_url(type(purpose), "change", purpose.pk)
+
+    superuser_client.post(url, _change_form_data(superuser_client.get(url), title="Avatar and cameo generation"))
+
+    action = StaffAction.objects.get()
+    assert (action.actor, action.kind, action.target) == (
+        superuser,
+        StaffAction.Kind.CHANGE,
+        f"consents.Purpose:{purpose.pk}",
+    )
+    assert action.reason == "published version 2"
+
+
+def test_adding_a_purpose_in_admin_writes_a_staff_action(superuser_client, superuser):
+    data = {"slug": "avatar", "title": "Avatar generation", "description": "We draw you.", "retention_days": 30}
+    data.update({"position": 1, "active": "on", "versions-TOTAL_FORMS": 0, "versions-INITIAL_FORMS": 0})
+
+    response = superuser_client.post(_admin_url(Purpose, "add"), data)
+
+    assert response.status_code == HTTPStatus.FOUND
+    action = StaffAction.objects.get()
+    assert (action.actor, action.reason) == (superuser, "created")
+    assert action.target == f"consents.Purpose:{Purpose.objects.get(slug='avatar').pk}"
+
+
+def test_a_purpose_created_by_staff_is_not_kept_when_its_staff_action_cannot_be_written(superuser):
+    with staff_audit_refused(), pytest.raises(AuditRefused):
+        PurposeFactory(slug="avatar", actor=superuser)
+
+    assert not Purpose.objects.filter(slug="avatar").exists()
+
+
+def test_purpose_update_of_order_and_activity_is_a_plain_update_and_audited(superuser):
+    purpose = PurposeFactory(position=1)
+
+    version = _purpose_update(purpose, superuser, position=7, active=False)
+
+    purpose.refresh_from_db()
+    assert version is None
+    assert (purpose.position, purpose.active, purpose.version) == (7, False, 1)
+    assert StaffAction.objects.get().reason == "position, active"
+
+
+def test_purpose_update_with_new_retention_publishes_a_version(superuser):
+    purpose = PurposeFactory(retention_days=30)
+
+    version = _purpose_update(purpose, superuser, retention_days=90, change_note="Kept longer")
+
+    assert (version.version, version.retention_days, version.change_note, version.published_by) == (
+        2,
+        90,
+        "Kept longer",
+        superuser,
+    )
+    assert version.requires_reconsent is False
+
+
+def test_purpose_update_asking_for_reconsent_publishes_a_version_even_for_the_same_text(superuser):
+    purpose = PurposeFactory()
+
+    version = _purpose_update(purpose, superuser, requires_reconsent=True)
+
+    purpose.refresh_from_db()
+    assert (version.version, purpose.min_valid_version) == (2, 2)
+    assert StaffAction.objects.get().reason == "published version 2"
+
+
+def test_purpose_update_without_a_change_writes_nothing(superuser):
+    purpose = PurposeFactory()
+
+    assert _purpose_update(purpose, superuser) is None
+
+    assert not StaffAction.objects.exists()
+    assert PurposeVersion.objects.filter(purpose=purpose).count() == 1
+
+
+def test_purpose_update_is_undone_when_its_staff_action_cannot_be_written(superuser):
+    purpose = PurposeFactory(title="Avatar generation", position=1)
+
+    with staff_audit_refused(), pytest.raises(AuditRefused):
+        _purpose_update(purpose, superuser, title="Avatar and cameo generation", position=7)
+
+    purpose.refresh_from_db()
+    assert (purpose.title, purpose.position, purpose.version) == ("Avatar generation", 1, 1)
+    assert PurposeVersion.objects.filter(purpose=purpose).count() == 1
 
 
 # --- Staff views of personal data are audited -------------------------------------------------

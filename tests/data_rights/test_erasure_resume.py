@@ -13,6 +13,7 @@ from data_rights.services import data_request_retry, data_requests_sweep, erasur
 from media_vault import services as media_vault_services
 from media_vault.exceptions import StorageUnavailable
 from media_vault.models import FaceUpload, SubjectKey
+from tests.accounts.factories import UserFactory
 from tests.media_vault.factories import FaceUploadFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,13 +108,13 @@ def test_failed_erasure_is_not_taken_up_again_by_itself(failed, subject):
 
 def test_retry_queues_a_failed_erasure_again_with_fresh_attempts(failed, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        retried = data_request_retry(request=failed)
+        retried = data_request_retry(request=failed, actor=UserFactory(staff=True))
     assert (retried.status, retried.attempts) == (DataRequest.Status.QUEUED, 0)
     assert len(callbacks) == 1  # the task is queued once the retry commits
 
 
 def test_retried_erasure_finishes(failed, subject):
-    data_request_retry(request=failed)
+    data_request_retry(request=failed, actor=UserFactory(staff=True))
     finished = subject_erase(request_id=failed.pk)
     assert finished.status == DataRequest.Status.DONE
     assert finished.receipt["face_uploads"] == 1

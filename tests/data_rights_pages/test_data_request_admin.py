@@ -11,7 +11,14 @@ from django.utils import timezone
 
 from accounts.models import StaffAction
 from data_rights.models import DataRequest
-from data_rights.services import erasure_request, export_request, subject_erase
+from data_rights.services import (
+    data_request_retry,
+    data_requests_retry,
+    erasure_request,
+    export_request,
+    subject_erase,
+)
+from tests.accounts.audit import AuditRefused, staff_audit_refused
 from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,6 +113,56 @@ def test_retry_requeues_only_failed_requests_and_logs_the_staff_action(officer_c
     assert StaffAction.objects.filter(actor=officer, target=f"data_rights.DataRequest:{failed.pk}").count() == 1
     assert not StaffAction.objects.filter(target=f"data_rights.DataRequest:{ready.pk}").exists()
     assert "1 request queued again." in response.content.decode()
+
+
+def test_retry_tells_how_many_were_queued_and_how_many_were_left(officer_client):
+    failed = [_export(status=DataRequest.Status.FAILED) for _ in range(2)]
+    running = _export(status=DataRequest.Status.RUNNING)
+    selected = [str(r.pk) for r in [*failed, running]]
+
+    response = officer_client.post(CHANGELIST, {"action": "retry", "_selected_action": selected}, follow=True)
+
+    html = response.content.decode()
+    assert "2 requests queued again." in html
+    assert "1 request was not failed and was left as it is." in html
+
+
+def test_data_requests_retry_queues_the_failed_ones_and_counts_them(officer, django_capture_on_commit_callbacks):
+    failed = [_export(status=DataRequest.Status.FAILED, attempts=5) for _ in range(2)]
+    ready = _export(status=DataRequest.Status.READY)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        retried = data_requests_retry(requests=DataRequest.objects.all(), actor=officer)
+
+    assert retried == 2
+    assert len(callbacks) == 2
+    assert set(DataRequest.objects.filter(status=DataRequest.Status.QUEUED).values_list("pk", flat=True)) == {
+        r.pk for r in failed
+    }
+    assert StaffAction.objects.filter(actor=officer, reason="retry").count() == 2
+    assert DataRequest.objects.get(pk=ready.pk).status == DataRequest.Status.READY
+
+
+def test_a_retry_is_undone_when_its_staff_action_cannot_be_written(officer, django_capture_on_commit_callbacks):
+    failed = _export(status=DataRequest.Status.FAILED, attempts=5)
+
+    with (
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        staff_audit_refused(),
+        pytest.raises(AuditRefused),
+    ):
+        data_request_retry(request=failed, actor=officer)
+
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts) == (DataRequest.Status.FAILED, 5)
+    assert callbacks == []
+
+
+def test_a_retry_needs_a_staff_member():
+    failed = _export(status=DataRequest.Status.FAILED)
+
+    with pytest.raises(TypeError):
+        data_request_retry(request=failed)  # type: ignore[call-arg]
 
 
 def test_a_view_only_staff_member_gets_no_retry_action():

@@ -14,8 +14,9 @@ from django.utils import timezone
 from PIL import Image, ImageFilter
 
 from accounts.models import StaffAction
+from media_vault.exceptions import RevealGrantExpired, RevealGrantNotFound
 from media_vault.models import AccessEvent, RevealGrant
-from media_vault.selectors import upload_image_bytes
+from media_vault.selectors import reveal_grant_get_valid, upload_image_bytes
 from tests.accounts.factories import UserFactory
 from tests.media_vault.factories import FaceUploadFactory, RevealGrantFactory
 
@@ -200,6 +201,43 @@ def test_revealed_original_is_403_once_the_officer_lost_the_permission(upload, o
     response = _client_for(officer).get(_image_url(grant))
 
     assert response.status_code == HTTPStatus.FORBIDDEN
+
+
+# --- reveal_grant_get_valid: the one rule for loading a revealed original -------------------------
+def test_a_fresh_reveal_grant_is_valid_for_its_officer(upload, officer):
+    grant = RevealGrantFactory(upload=upload, staff=officer)
+
+    assert reveal_grant_get_valid(grant_id=grant.pk, staff=officer) == grant
+
+
+def test_another_officers_reveal_grant_is_refused_as_not_found(upload, officer):
+    grant = RevealGrantFactory(upload=upload, staff=officer)
+    colleague = UserFactory(staff=True, groups=["Privacy officer"])
+
+    with pytest.raises(RevealGrantNotFound):
+        reveal_grant_get_valid(grant_id=grant.pk, staff=colleague)
+
+
+def test_an_unknown_reveal_grant_is_refused_as_not_found(officer):
+    with pytest.raises(RevealGrantNotFound):
+        reveal_grant_get_valid(grant_id=424242, staff=officer)
+
+
+def test_a_reveal_grant_is_refused_once_it_expires(upload, officer):
+    grant = RevealGrantFactory(upload=upload, staff=officer)
+
+    assert reveal_grant_get_valid(grant_id=grant.pk, staff=officer, now=grant.expires_at - timedelta(seconds=1))
+    with pytest.raises(RevealGrantExpired):
+        reveal_grant_get_valid(grant_id=grant.pk, staff=officer, now=grant.expires_at)
+
+
+def test_a_reveal_grant_is_refused_once_its_officer_lost_the_permission(upload, officer):
+    grant = RevealGrantFactory(upload=upload, staff=officer)
+    officer.groups.clear()
+    officer = type(officer).objects.get(pk=officer.pk)  # a fresh user: permissions are cached per instance
+
+    with pytest.raises(RevealGrantExpired):
+        reveal_grant_get_valid(grant_id=grant.pk, staff=officer)
 
 
 def test_admin_cannot_change_or_delete_face_uploads(upload, officer):

@@ -13,10 +13,16 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from partners.models import Partner
 from partners.services import partner_set_active, partner_webhook_secret_rotate
 from partners.webhooks import webhook_deliver
+from tests.accounts.factories import UserFactory
 from tests.partners.conftest import partner_api_client, token_request
 from tests.partners.factories import LinkFactory, PartnerFactory, WebhookEventFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff():
+    return UserFactory(staff=True)
 
 
 def _create_partner(*args: str) -> dict:
@@ -118,28 +124,28 @@ def test_a_partner_may_ask_for_fewer_scopes_than_allowed(client):
     assert response.json()["scope"] == "consents:read"
 
 
-def test_disabling_a_partner_stops_its_existing_token_at_once():
+def test_disabling_a_partner_stops_its_existing_token_at_once(staff):
     api = partner_api_client(PartnerFactory())
     assert api.get("/api/v1/purposes/").status_code == HTTPStatus.OK
 
-    partner_set_active(partner=api.partner, active=False)
+    partner_set_active(partner=api.partner, active=False, actor=staff)
 
     response = api.get("/api/v1/purposes/")
     assert response.status_code == HTTPStatus.UNAUTHORIZED
     assert response["Content-Type"] == "application/problem+json"
 
 
-def test_disabling_a_partner_revokes_its_tokens():
+def test_disabling_a_partner_revokes_its_tokens(staff):
     api = partner_api_client(PartnerFactory())
 
-    partner_set_active(partner=api.partner, active=False)
+    partner_set_active(partner=api.partner, active=False, actor=staff)
 
     assert not AccessToken.objects.filter(application=api.partner.application).exists()
 
 
-def test_a_disabled_partner_cannot_obtain_a_new_token(client):
+def test_a_disabled_partner_cannot_obtain_a_new_token(client, staff):
     partner = PartnerFactory()
-    partner_set_active(partner=partner, active=False)
+    partner_set_active(partner=partner, active=False, actor=staff)
 
     response = token_request(client, client_id=partner.client_id, client_secret=partner.client_secret)
 
@@ -148,9 +154,9 @@ def test_a_disabled_partner_cannot_obtain_a_new_token(client):
     assert not AccessToken.objects.filter(application=partner.application).exists()
 
 
-def test_a_disabled_partner_cannot_obtain_a_token_by_naming_scopes(client):
+def test_a_disabled_partner_cannot_obtain_a_token_by_naming_scopes(client, staff):
     partner = PartnerFactory()
-    partner_set_active(partner=partner, active=False)
+    partner_set_active(partner=partner, active=False, actor=staff)
 
     response = token_request(
         client, client_id=partner.client_id, client_secret=partner.client_secret, scope="consents:read"
@@ -166,11 +172,11 @@ def test_a_token_still_valid_in_the_database_is_refused_while_its_partner_is_dis
     assert api.get("/api/v1/purposes/").status_code == HTTPStatus.UNAUTHORIZED
 
 
-def test_a_re_enabled_partner_can_obtain_a_token_again(client):
+def test_a_re_enabled_partner_can_obtain_a_token_again(client, staff):
     partner = PartnerFactory()
-    partner_set_active(partner=partner, active=False)
+    partner_set_active(partner=partner, active=False, actor=staff)
 
-    partner_set_active(partner=partner, active=True)
+    partner_set_active(partner=partner, active=True, actor=staff)
 
     response = token_request(client, client_id=partner.client_id, client_secret=partner.client_secret)
     assert response.status_code == HTTPStatus.OK
@@ -201,20 +207,20 @@ def test_unticking_active_in_the_admin_stops_existing_tokens(admin_client):
     assert api.get("/api/v1/purposes/").status_code == HTTPStatus.UNAUTHORIZED
 
 
-def test_rotating_the_webhook_secret_returns_a_new_whsec_secret():
+def test_rotating_the_webhook_secret_returns_a_new_whsec_secret(staff):
     partner = PartnerFactory()
     old = partner.webhook_secret
 
-    new = partner_webhook_secret_rotate(partner=partner)
+    new = partner_webhook_secret_rotate(partner=partner, actor=staff)
 
     assert new.startswith("whsec_")
     assert new != old
     assert Partner.objects.get(pk=partner.pk).webhook_secret == new
 
 
-def test_webhooks_after_rotation_verify_with_the_new_secret_only(hooked_partner, webhook_receiver):
+def test_webhooks_after_rotation_verify_with_the_new_secret_only(hooked_partner, webhook_receiver, staff):
     old = hooked_partner.webhook_secret
-    new = partner_webhook_secret_rotate(partner=hooked_partner)
+    new = partner_webhook_secret_rotate(partner=hooked_partner, actor=staff)
     event = WebhookEventFactory(link=LinkFactory(partner=hooked_partner))
 
     webhook_deliver(event_id=event.pk)
