@@ -1,10 +1,10 @@
 """Staff groups get their permissions through data migrations; each app's migration names its grants."""
 
+from django.contrib.auth.management import create_permissions
+
 
 def group_permissions_grant(apps, grants: dict[str, list[str]]) -> None:
     """Give each named group (made if missing) the permissions listed as "app_label.codename"."""
-    from django.contrib.auth.management import create_permissions
-
     # Permissions are normally created after all migrations have run; make sure they exist now.
     for app_config in apps.get_app_configs():
         app_config.models_module = True

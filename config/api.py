@@ -3,6 +3,7 @@
 from http import HTTPStatus
 
 from django.http import Http404, JsonResponse
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -103,8 +104,6 @@ _PROBLEM_DESCRIPTIONS = {
 
 def with_problems(responses: dict, *statuses: int) -> dict:
     """Add problem-details error responses to an operation's documented responses."""
-    from drf_spectacular.utils import OpenApiResponse
-
     documented = dict(responses)
     for status in statuses:
         documented[status] = OpenApiResponse(ProblemSerializer, description=_PROBLEM_DESCRIPTIONS[status])

@@ -1,6 +1,11 @@
 """Reads for data requests and for what an export holds (rule 5: everything held about the subject)."""
 
+import uuid
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from consents.models import ConsentEvent
@@ -17,10 +22,6 @@ def data_request_list_for_subject(*, subject: User) -> QuerySet[DataRequest]:
 
 def export_get_for_download(*, subject: User, request_id) -> DataRequest:
     """A ready, unexpired export of this subject; 404 for anything else, including other people's."""
-    import uuid
-
-    from django.utils import timezone
-
     try:
         pk = uuid.UUID(str(request_id))
     except ValueError as error:
@@ -39,9 +40,6 @@ def export_get_for_download(*, subject: User, request_id) -> DataRequest:
 
 def export_sections_for_subject(*, subject: User) -> dict:
     """The JSON files of the export archive, keyed by their names in DESIGN.md."""
-    from allauth.account.models import EmailAddress
-    from allauth.mfa.models import Authenticator
-
     profile = {
         "email": subject.email,
         "display_name": subject.display_name,

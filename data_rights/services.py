@@ -13,13 +13,12 @@ from django.utils import timezone
 from accounts.models import StaffAction, User
 from accounts.services import account_disable, staff_action_log
 from config.enqueue import task_enqueue
+from data_rights import tasks
 from data_rights.archive import archive_stream
 from data_rights.erasure import erase_everything
 from data_rights.exceptions import ErasureInProgress, ExportInProgress, InvalidPassword
 from data_rights.models import DataRequest
 from data_rights.selectors import export_sections_for_subject
-from data_rights.tasks import export_build as export_build_task
-from data_rights.tasks import subject_erase as subject_erase_task
 from media_vault.selectors import upload_files_for_export
 from media_vault.services import export_download_record
 from media_vault.storage import (
@@ -39,7 +38,9 @@ MAX_ATTEMPTS = 5
 
 def _enqueue(*, request_id, kind: str) -> None:
     """Ring the job's doorbell; the row is the job, so a broker outage only delays it until the beat sweep."""
-    task = export_build_task if kind == DataRequest.Kind.EXPORT else subject_erase_task
+    task = (
+        tasks.export_build if kind == DataRequest.Kind.EXPORT else tasks.subject_erase
+    )  # tasks <-> services: module imports
     task_enqueue(task, request_id=str(request_id))
 
 

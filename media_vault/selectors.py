@@ -1,5 +1,6 @@
 """Reads of face uploads and access events, scoped to who asks (rule 5; partners see only their own)."""
 
+import uuid
 from datetime import datetime
 
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
@@ -86,8 +87,6 @@ def upload_get_for_partner(*, partner, subject: User, upload_id) -> FaceUpload:
 
 
 def _by_id(uploads: QuerySet[FaceUpload], upload_id) -> FaceUpload | None:
-    import uuid
-
     try:
         return uploads.filter(pk=uuid.UUID(str(upload_id))).first()
     except ValueError:

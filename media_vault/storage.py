@@ -1,11 +1,14 @@
 """Encrypted objects in the configured storage (local files or S3 through django-storages)."""
 
 import secrets
+import tempfile
 
 from botocore.exceptions import BotoCoreError, ClientError
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from storages.utils import clean_name
 
 from accounts.models import User
 from media_vault.crypto import (
@@ -14,6 +17,8 @@ from media_vault.crypto import (
     data_key_wrap,
     object_decrypt,
     object_encrypt,
+    stream_decrypt,
+    stream_encrypt,
 )
 from media_vault.exceptions import DataKeyDestroyed, ObjectMissing, StorageUnavailable
 from media_vault.models import SubjectKey
@@ -79,8 +84,6 @@ def _is_missing(error: Exception) -> bool:
 def _object_bytes(name: str) -> bytes:
     bucket = getattr(default_storage, "bucket", None)
     if bucket is not None:  # S3: one GET, without the HEADs and transfer threads of opening a file
-        from storages.utils import clean_name
-
         return bucket.Object(default_storage._normalize_name(clean_name(name))).get()["Body"].read()
     with default_storage.open(name, "rb") as handle:
         return handle.read()
@@ -108,12 +111,6 @@ def vault_object_delete(*, name: str) -> None:
 
 def vault_stream_put(*, data_key: bytes, chunks) -> tuple[str, int]:
     """Encrypt a stream into a temporary file, then store it (S3 uploads it in parts): flat memory."""
-    import tempfile
-
-    from django.core.files import File
-
-    from media_vault.crypto import stream_encrypt
-
     name = f"vault/{secrets.token_hex(20)}"
     with tempfile.TemporaryFile() as spool:
         for sealed in stream_encrypt(data_key=data_key, name=name, chunks=chunks):
@@ -132,8 +129,6 @@ def vault_stream_put(*, data_key: bytes, chunks) -> tuple[str, int]:
 
 def vault_stream_read(*, data_key: bytes, name: str):
     """Yield the decrypted chunks of a streamed object, reading it one chunk at a time."""
-    from media_vault.crypto import stream_decrypt
-
     try:
         handle = default_storage.open(name, "rb")
     except _STORAGE_ERRORS as error:

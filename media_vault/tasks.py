@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from media_vault import services
 from media_vault.exceptions import StorageUnavailable
 
 
@@ -9,25 +10,19 @@ from media_vault.exceptions import StorageUnavailable
     acks_late=True, autoretry_for=(StorageUnavailable,), retry_backoff=True, max_retries=10, ignore_result=True
 )
 def uploads_erase_orphaned(*, subject_id: int) -> None:
-    from media_vault.services import uploads_erase_orphaned
-
-    uploads_erase_orphaned(subject_id=subject_id)
+    services.uploads_erase_orphaned(subject_id=subject_id)
 
 
 @shared_task(
     acks_late=True, autoretry_for=(StorageUnavailable,), retry_backoff=True, max_retries=10, ignore_result=True
 )
 def upload_erase(*, upload_id: str) -> None:
-    from media_vault.services import upload_erase
-
-    upload_erase(upload_id=upload_id)
+    services.upload_erase(upload_id=upload_id)
 
 
 @shared_task(ignore_result=True)
 def uploads_sweep() -> None:
     """Beat: uploads past retention, orphans whose withdrawal task was lost, and erasures an outage broke off."""
-    from media_vault.services import uploads_erase_expired, uploads_erase_interrupted, uploads_erase_orphaned
-
-    uploads_erase_expired()
-    uploads_erase_orphaned()
-    uploads_erase_interrupted()
+    services.uploads_erase_expired()
+    services.uploads_erase_orphaned()
+    services.uploads_erase_interrupted()
