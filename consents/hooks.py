@@ -1,14 +1,17 @@
-"""What the consent core announces, and who listens.
+"""What the consent core announces, and who listens; and what it asks the apps above before a withdrawal.
 
 `consents` sits below `partners` and `media_vault`, so it never calls them. Each decision is announced to the
 subscribers that the apps above register in their `AppConfig.ready()`, inside the decision's own transaction:
 `partners` writes its webhook outbox rows, `media_vault` queues the erasure of uploads left with no granted
 purpose. Like Django's signals, but explicit: a subscriber that raises rolls the decision back, and a test pins
 the list, so a missing subscriber is a failure rather than a silent no-op.
+
+Before a withdrawal, the same apps are asked what it would erase or take down (`withdrawal_impact_for`), so the
+person is told before deciding: nothing is erased by surprise.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from accounts.models import User
 from consents.models import ConsentEvent, Purpose
@@ -47,3 +50,54 @@ def consent_changed_announce(*, change: ConsentChange) -> None:
     """Tell every subscriber, in registration order, inside the caller's transaction."""
     for subscriber in _consent_changed:
         subscriber(change)
+
+
+@dataclass(frozen=True)
+class WithdrawalImpact:
+    """What withdrawing one purpose would erase or take down, as each app above reports its share."""
+
+    own_uploads: int = 0  # uploaded by the person in the portal
+    uploads_by_app: dict[str, int] = field(default_factory=dict)  # app name -> uploads that app holds
+    appearances_to_take_down: int = 0
+
+    @property
+    def uploads_to_erase(self) -> int:
+        return self.own_uploads + sum(self.uploads_by_app.values())
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.uploads_to_erase or self.appearances_to_take_down)
+
+    def __add__(self, other: "WithdrawalImpact") -> "WithdrawalImpact":
+        by_app = dict(self.uploads_by_app)
+        for app, uploads in other.uploads_by_app.items():
+            by_app[app] = by_app.get(app, 0) + uploads
+        return WithdrawalImpact(
+            own_uploads=self.own_uploads + other.own_uploads,
+            uploads_by_app=by_app,
+            appearances_to_take_down=self.appearances_to_take_down + other.appearances_to_take_down,
+        )
+
+
+WithdrawalImpactProvider = Callable[[User, Purpose], WithdrawalImpact]
+
+_withdrawal_impact: list[WithdrawalImpactProvider] = []
+
+
+def withdrawal_impact_subscribe(provider: WithdrawalImpactProvider) -> WithdrawalImpactProvider:
+    """Register an app's answer to "what would a withdrawal of this purpose erase?" once."""
+    if provider not in _withdrawal_impact:
+        _withdrawal_impact.append(provider)
+    return provider
+
+
+def withdrawal_impact_providers() -> tuple[WithdrawalImpactProvider, ...]:
+    return tuple(_withdrawal_impact)
+
+
+def withdrawal_impact_for(*, subject: User, purpose: Purpose) -> WithdrawalImpact:
+    """The sum of every app's share: what withdrawing `purpose` now would erase or take down."""
+    impact = WithdrawalImpact()
+    for provider in _withdrawal_impact:
+        impact = impact + provider(subject, purpose)
+    return impact

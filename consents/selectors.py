@@ -6,6 +6,8 @@ from datetime import datetime
 from django.db.models import F, FilteredRelation, Q, QuerySet
 
 from accounts.models import User
+from consents.exceptions import PurposeNotFound
+from consents.hooks import WithdrawalImpact, withdrawal_impact_for
 from consents.models import ConsentEvent, ConsentState, ConsentStateName, Purpose
 
 
@@ -117,3 +119,16 @@ def consent_states_granted() -> QuerySet[ConsentState]:
     return ConsentState.objects.filter(
         granted=True, purpose__active=True, purpose_version__gte=F("purpose__min_valid_version")
     )
+
+
+def purpose_get_active(*, purpose_slug: str) -> Purpose:
+    """An active purpose by its slug; 404 (PurposeNotFound) for unknown and inactive alike."""
+    purpose = Purpose.objects.filter(slug=purpose_slug, active=True).first()
+    if purpose is None:
+        raise PurposeNotFound()
+    return purpose
+
+
+def consent_withdrawal_impact(*, subject: User, purpose_slug: str) -> WithdrawalImpact:
+    """Nothing erased by surprise: what withdrawing this purpose now would erase or take down, from every app."""
+    return withdrawal_impact_for(subject=subject, purpose=purpose_get_active(purpose_slug=purpose_slug))

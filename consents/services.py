@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from accounts.models import StaffAction, User
 from accounts.services import staff_action_log
-from consents.exceptions import PurposeNotFound
 from consents.hooks import ConsentChange, consent_changed_announce
 from consents.ledger import GENESIS_HASH, event_hash, hash_of_event
 from consents.models import Channel, ConsentEvent, ConsentState, LedgerHead, Purpose, PurposeVersion
+from consents.selectors import purpose_get_active
 
 logger = logging.getLogger(__name__)
 
@@ -67,13 +67,6 @@ def ledger_append(*, subject: User, purpose: Purpose, granted: bool, channel: st
     return event
 
 
-def _active_purpose(*, purpose_slug: str) -> Purpose:
-    purpose = Purpose.objects.filter(slug=purpose_slug, active=True).first()
-    if purpose is None:
-        raise PurposeNotFound()
-    return purpose
-
-
 @transaction.atomic
 def consent_decide(
     *, subject: User, purpose_slug: str, granted: bool, channel: str = Channel.WEB, actor=None
@@ -83,7 +76,7 @@ def consent_decide(
     The decision is announced in this same transaction (consents.hooks): partners write their outbox rows
     (`consent.granted` / `consent.withdrawn`), media_vault queues the erasure of uploads left with no purpose.
     """
-    purpose = _active_purpose(purpose_slug=purpose_slug)
+    purpose = purpose_get_active(purpose_slug=purpose_slug)
     event = ledger_append(subject=subject, purpose=purpose, granted=granted, channel=channel, actor=actor)
     consent_changed_announce(change=ConsentChange(subject=subject, purpose=purpose, event=event))
     return event

@@ -3,11 +3,12 @@
 import uuid
 from datetime import datetime
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from consents.selectors import consent_states_granted
 from media_vault.exceptions import RevealGrantExpired, RevealGrantNotFound, UploadNotFound
 from media_vault.models import AccessEvent, FaceUpload, RevealGrant
 from media_vault.storage import subject_data_key_existing, vault_object_read
@@ -112,3 +113,19 @@ def reveal_grant_get_valid(*, grant_id: int, staff: User, now: datetime | None =
     if grant.expires_at <= (now or timezone.now()) or not staff.has_perm(REVEAL_PERMISSION):
         raise RevealGrantExpired()
     return grant
+
+
+def uploads_left_without_purpose_by_app(*, subject: User, purpose) -> dict[str | None, int]:
+    """Rule 2, asked ahead: the subject's stored uploads that hold `purpose` and no other purpose the subject
+    grants now, counted by the app that holds them (None: uploaded by the subject in the portal)."""
+    other_granted = (
+        consent_states_granted().filter(subject=subject, purpose__uploads=OuterRef("pk")).exclude(purpose=purpose)
+    )
+    rows = (
+        FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED, purposes=purpose)
+        .exclude(Exists(other_granted))
+        .values("partner__name")
+        .annotate(uploads=Count("pk", distinct=True))
+        .order_by("partner__name")
+    )
+    return {row["partner__name"]: row["uploads"] for row in rows}

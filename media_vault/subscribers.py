@@ -1,9 +1,13 @@
-"""What the media vault does when the consent core announces a change (registered in MediaVaultConfig.ready)."""
+"""What the media vault does when the consent core announces a change, and its share of a withdrawal's impact
+(both registered in MediaVaultConfig.ready)."""
 
 from django.db import transaction
 
+from accounts.models import User
 from config.enqueue import task_enqueue
-from consents.hooks import ConsentChange
+from consents.hooks import ConsentChange, WithdrawalImpact
+from consents.models import Purpose
+from media_vault.selectors import uploads_left_without_purpose_by_app
 from media_vault.tasks import uploads_erase_orphaned as uploads_erase_orphaned_task
 
 
@@ -13,3 +17,10 @@ def consent_changed_erase_orphans(change: ConsentChange) -> None:
         return
     subject_id = change.subject.pk
     transaction.on_commit(lambda: task_enqueue(uploads_erase_orphaned_task, subject_id=subject_id))
+
+
+def withdrawal_impact_of_uploads(subject: User, purpose: Purpose) -> WithdrawalImpact:
+    """Rule 2, told before it happens: the uploads that withdrawing `purpose` would leave with no granted purpose."""
+    by_app = uploads_left_without_purpose_by_app(subject=subject, purpose=purpose)
+    own = by_app.pop(None, 0)
+    return WithdrawalImpact(own_uploads=own, uploads_by_app=by_app)
