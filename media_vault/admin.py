@@ -15,8 +15,8 @@ from PIL import Image, ImageFilter
 
 from accounts.admin import ReadOnlyAdminMixin
 from config.errors import DomainError
-from media_vault.api.views import image_response
 from media_vault.models import AccessEvent, FaceUpload, RevealGrant
+from media_vault.responses import image_response
 from media_vault.selectors import upload_image_bytes
 from media_vault.services import upload_reveal
 

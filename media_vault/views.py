@@ -21,10 +21,10 @@ from PIL import Image, ImageDraw
 
 from consents.exceptions import ConsentRequired, DomainError
 from consents.selectors import purpose_list_active, purposes_granted_for_subject
-from media_vault.api.views import image_response
 from media_vault.exceptions import ImageTooLarge, InvalidImage, PurposesRequired, StorageUnavailable, UploadNotFound
 from media_vault.forms import FaceUploadFilterForm, FaceUploadForm
 from media_vault.models import AccessEvent, FaceUpload
+from media_vault.responses import image_response
 from media_vault.selectors import (
     access_event_list_for_subject,
     upload_get_for_subject,
