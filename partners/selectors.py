@@ -241,3 +241,18 @@ def consent_rows_for_partner(*, partner: Partner, subject_id) -> tuple[int, list
                 changed_at = parse_datetime(changed_at)
         rows.append(PartnerConsentRow(slug, str(state), version, changed_at))
     return found[0][0], rows
+
+
+@dataclass(frozen=True)
+class EventPage:
+    events: list[WebhookEvent]
+    next_cursor: str | None
+    has_more: bool
+
+
+def event_page_for_partner(*, partner: Partner, after: int | None, limit: int) -> EventPage:
+    """One page of the partner's event feed after a cursor, oldest first, with the cursor to go on from."""
+    events = event_list_for_partner(partner=partner, after=after, limit=limit + 1)
+    page = events[:limit]
+    last = page[-1].pk if page else after  # an empty page keeps the cursor it was asked with
+    return EventPage(events=page, next_cursor=None if last is None else str(last), has_more=len(events) > limit)
