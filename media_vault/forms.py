@@ -101,3 +101,8 @@ class FaceUploadFilterForm(forms.Form):
     @property
     def is_filtering(self) -> bool:
         return self.is_valid() and any(self.cleaned_data.values())
+
+    def selector_filters(self) -> dict:
+        """The filters as `upload_list_for_subject` takes them; a value that is not valid filters nothing."""
+        wanted = self.cleaned_data if self.is_valid() else {}
+        return {"source": wanted.get("source") or None, "purpose_slug": wanted.get("purpose") or None}

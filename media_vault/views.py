@@ -90,14 +90,10 @@ class FaceUploadListView(LoginRequiredMixin, TemplateView):
         return self.render_to_response(self.page_context(upload_form=form, purposes=purposes))
 
     def page_context(self, *, upload_form: FaceUploadForm | None, purposes=None) -> dict:
-        subject = self.request.user
         purposes = purposes if purposes is not None else list(purpose_list_active())
-        granted = purposes_granted_for_subject(subject=subject)
+        granted = purposes_granted_for_subject(subject=self.request.user)
         filters = FaceUploadFilterForm(self.request.GET, purposes=purposes)
-        wanted = filters.cleaned_data if filters.is_valid() else {}
-        uploads = upload_list_for_subject(
-            subject=subject, source=wanted.get("source") or None, purpose_slug=wanted.get("purpose") or None
-        )
+        uploads = upload_list_for_subject(subject=self.request.user, **filters.selector_filters())
         page = Paginator(uploads, UPLOADS_PER_PAGE).get_page(self.request.GET.get("page"))
         upload_form = upload_form or FaceUploadForm(purposes=purposes)
         return self.get_context_data(

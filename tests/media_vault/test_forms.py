@@ -1,4 +1,5 @@
-"""The upload form puts each refusal of `upload_ingest` next to the field it is about, in the page's words."""
+"""The upload form puts each refusal of `upload_ingest` next to the field it is about, in the page's words; the
+filter form hands the list's filters to the selector."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -6,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from config.errors import DomainError
 from consents.exceptions import ConsentRequired
 from media_vault.exceptions import ImageTooLarge, InvalidImage, PurposesRequired, StorageUnavailable
-from media_vault.forms import FaceUploadForm
+from media_vault.forms import FaceUploadFilterForm, FaceUploadForm
 from tests.consents.factories import PurposeFactory
 from tests.media_vault.factories import jpeg_bytes
 
@@ -78,3 +79,20 @@ def test_a_refusal_the_page_does_not_show_is_raised_again():
 
     with pytest.raises(DomainError, match="something else"):
         form.add_ingest_error(DomainError("something else"), granted={"avatar"})
+
+
+# --- The list's filters ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("query", "filters"),
+    [
+        ({}, {"source": None, "purpose_slug": None}),
+        ({"source": "", "purpose": ""}, {"source": None, "purpose_slug": None}),
+        ({"source": "partner"}, {"source": "partner", "purpose_slug": None}),
+        ({"source": "portal", "purpose": "cameo"}, {"source": "portal", "purpose_slug": "cameo"}),
+        # a value the form does not know filters nothing at all, so the page shows everything
+        ({"source": "elsewhere", "purpose": "cameo"}, {"source": None, "purpose_slug": None}),
+        ({"purpose": "no-such-purpose"}, {"source": None, "purpose_slug": None}),
+    ],
+)
+def test_the_filters_reach_the_selector_as_it_takes_them(query, filters):
+    assert FaceUploadFilterForm(query, purposes=PURPOSES).selector_filters() == filters
