@@ -30,6 +30,12 @@ class ConsentListView(LoginRequiredMixin, TemplateView):
         return {**super().get_context_data(**kwargs), **consent_page_context(subject=self.request.user)}
 
 
+def _decided_message(event) -> str:
+    """What the page says after a decision: the purpose in words and where it now stands."""
+    verb = _("granted") if event.granted else _("withdrawn")
+    return _("“%(title)s” is now %(verb)s.") % {"title": event.purpose.title, "verb": verb}
+
+
 class ConsentDecideView(LoginRequiredMixin, View):
     """Form post -> consent_decide -> redirect with a message; htmx gets the updated section instead."""
 
@@ -39,22 +45,20 @@ class ConsentDecideView(LoginRequiredMixin, View):
         form = ConsentDecisionForm(request.POST)
         if not form.is_valid():
             messages.error(request, form.errors["decision"][0])
+            return self.consent_page_or_section(request)
+        subject = request.user
+        try:
+            event = consent_decide(
+                subject=subject, purpose_slug=purpose, granted=form.granted, channel=Channel.WEB, actor=subject
+            )
+        except DomainError as error:
+            messages.error(request, error.detail)
         else:
-            try:
-                event = consent_decide(
-                    subject=request.user,
-                    purpose_slug=purpose,
-                    granted=form.granted,
-                    channel=Channel.WEB,
-                    actor=request.user,
-                )
-            except DomainError as error:
-                messages.error(request, error.detail)
-            else:
-                verb = _("granted") if event.granted else _("withdrawn")
-                messages.success(
-                    request, _("“%(title)s” is now %(verb)s.") % {"title": event.purpose.title, "verb": verb}
-                )
+            messages.success(request, _decided_message(event))
+        return self.consent_page_or_section(request)
+
+    def consent_page_or_section(self, request):
+        """htmx swaps in the updated section; without JavaScript the browser goes back to the page."""
         if request.htmx:
             return render(request, "consents/_consent_main.html", consent_page_context(subject=request.user))
         return redirect(reverse("consents:consent_list"))

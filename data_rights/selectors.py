@@ -1,6 +1,7 @@
 """Reads for data requests and for what an export holds (rule 5: everything held about the subject)."""
 
 import uuid
+from datetime import datetime
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -149,3 +150,10 @@ def export_sections_for_subject(*, subject: User) -> dict:
         "partners.json": partners,
         "requests.json": requests,
     }
+
+
+def export_status_shown(*, export: DataRequest, now: datetime) -> str:
+    """Rule 6: the status a person sees; a ready export past its expiry is expired, even before the sweep deletes it."""
+    if export.status == DataRequest.Status.READY and (export.expires_at is None or export.expires_at <= now):
+        return DataRequest.Status.EXPIRED
+    return export.status

@@ -4,8 +4,6 @@ Form -> service -> redirect + message, as on the consent pages; htmx only refres
 one is being built, and a reload shows the same thing without JavaScript.
 """
 
-from datetime import datetime
-
 from allauth.account.decorators import reauthentication_required
 from allauth.core.exceptions import ReauthenticationRequired
 from django.contrib import messages
@@ -23,7 +21,7 @@ from django.views.generic import TemplateView, View
 from data_rights.exceptions import ErasureInProgress, ExportInProgress, ExportNotAvailable, InvalidPassword
 from data_rights.forms import ErasureForm
 from data_rights.models import DataRequest
-from data_rights.selectors import data_request_list_for_subject, export_get_for_download
+from data_rights.selectors import data_request_list_for_subject, export_get_for_download, export_status_shown
 from data_rights.services import erasure_request, export_download_stream, export_request
 
 EXPORTS_SHOWN = 10
@@ -45,13 +43,6 @@ RECEIPT_LABELS = {
     "data_keys": gettext_lazy("Encryption keys"),
     "accounts": gettext_lazy("Accounts"),
 }
-
-
-def export_status_shown(*, export: DataRequest, now: datetime) -> str:
-    """The status a person sees: a ready export past its expiry is expired, even before the sweep deletes it."""
-    if export.status == DataRequest.Status.READY and (export.expires_at is None or export.expires_at <= now):
-        return DataRequest.Status.EXPIRED
-    return export.status
 
 
 def export_list_context(*, subject) -> dict:

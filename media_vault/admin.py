@@ -16,9 +16,9 @@ from PIL import Image, ImageFilter
 from accounts.admin import ReadOnlyAdminMixin
 from accounts.models import User
 from config.errors import DomainError
-from media_vault.api.views import image_response
 from media_vault.exceptions import RevealGrantExpired, RevealGrantNotFound
 from media_vault.models import AccessEvent, FaceUpload, RevealGrant
+from media_vault.responses import image_response
 from media_vault.selectors import REVEAL_PERMISSION, reveal_grant_get_valid, upload_image_bytes
 from media_vault.services import upload_reveal
 

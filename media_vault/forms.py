@@ -1,12 +1,17 @@
-"""Forms for the subject's face-upload pages: they validate and shape input, nothing more."""
+"""Forms for the subject's face-upload pages: they validate and shape input, and put the service's refusals
+next to the field they are about; nothing more."""
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config.errors import DomainError
+from consents.exceptions import ConsentRequired
 from consents.models import Purpose
+from media_vault.exceptions import ImageTooLarge, InvalidImage, PurposesRequired, StorageUnavailable
 from media_vault.models import FaceUpload
 
 
@@ -27,6 +32,9 @@ class FaceUploadForm(forms.Form):
         error_messages={"invalid_choice": _("“%(value)s” is not a purpose you can choose.")},
     )
 
+    # The refusals of `upload_ingest` that the page shows on the form; anything else is a server error.
+    INGEST_REFUSALS = (ConsentRequired, PurposesRequired, InvalidImage, ImageTooLarge, StorageUnavailable)
+
     def __init__(self, *args, purposes: Iterable[Purpose], **kwargs):
         super().__init__(*args, **kwargs)
         # Any active purpose is a well-formed value; the page offers only the granted ones, and a page left
@@ -43,6 +51,33 @@ class FaceUploadForm(forms.Form):
                 params={"mb": f"{limit / 1_000_000:g}"},
             )
         return image
+
+    def add_ingest_error(self, error: DomainError, *, granted: Collection[str]) -> None:
+        """Show a refusal of `upload_ingest` at the field it is about, in the page's own words."""
+        if isinstance(error, ConsentRequired):
+            self.add_error("purposes", self._not_granted_message(granted=granted) or error.detail)
+        elif isinstance(error, PurposesRequired):
+            self.add_error("purposes", gettext("Choose at least one purpose: nothing is kept without one."))
+        elif isinstance(error, InvalidImage | ImageTooLarge):
+            self.add_error("image", error.detail)
+        elif isinstance(error, StorageUnavailable):
+            self.add_error(
+                None, gettext("The photo could not be stored just now, so nothing was kept. Try again soon.")
+            )
+        else:
+            raise error
+
+    def _not_granted_message(self, *, granted: Collection[str]) -> str:
+        """Names, by title, the chosen purposes the subject does not grant now (a consent withdrawn in another tab)."""
+        chosen = self.cleaned_data.get("purposes", [])
+        titles = ", ".join(
+            f"“{title}”" for slug, title in self.fields["purposes"].choices if slug in chosen and slug not in granted
+        )
+        if not titles:
+            return ""
+        return gettext("You do not grant %(titles)s now, so nothing was stored. Choose only granted purposes.") % {
+            "titles": titles
+        }
 
 
 class FaceUploadFilterForm(forms.Form):
@@ -66,3 +101,8 @@ class FaceUploadFilterForm(forms.Form):
     @property
     def is_filtering(self) -> bool:
         return self.is_valid() and any(self.cleaned_data.values())
+
+    def selector_filters(self) -> dict:
+        """The filters as `upload_list_for_subject` takes them; a value that is not valid filters nothing."""
+        wanted = self.cleaned_data if self.is_valid() else {}
+        return {"source": wanted.get("source") or None, "purpose_slug": wanted.get("purpose") or None}

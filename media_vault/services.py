@@ -15,7 +15,7 @@ from consents.exceptions import ConsentRequired
 from consents.models import Purpose
 from consents.selectors import consent_states_granted
 from media_vault.crypto import current_master_key_id
-from media_vault.exceptions import PurposesRequired, ReasonRequired
+from media_vault.exceptions import PurposesRequired, ReasonRequired, StorageUnavailable
 from media_vault.ingest import image_ingest
 from media_vault.models import AccessEvent, FaceUpload, RevealGrant, SubjectKey
 from media_vault.storage import (
@@ -253,3 +253,15 @@ def data_keys_rewrap(*, master_key_id: str | None = None) -> int:
                 subject_data_key_rewrap(key=key, master_key_id=target)
                 rewrapped += 1
     return rewrapped
+
+
+def upload_erase_or_defer(*, upload_id) -> bool:
+    """Rule 7 from a page: erase now (True), or on a storage outage leave it hidden for the sweep to finish (False)."""
+    try:
+        upload_erase(upload_id=upload_id)
+    except StorageUnavailable:
+        # The row stays `erasing`, which no page lists, until every copy is gone; uploads_erase_interrupted
+        # finishes it once storage answers again.
+        logger.warning("face upload erase interrupted upload=%s", upload_id)
+        return False
+    return True

@@ -4,7 +4,6 @@ Form -> service -> redirect + message, as on the consent pages; no JavaScript is
 """
 
 import io
-import logging
 from http import HTTPStatus
 
 from django.conf import settings
@@ -19,21 +18,19 @@ from django.utils.translation import ngettext
 from django.views.generic import TemplateView, View
 from PIL import Image, ImageDraw
 
-from consents.exceptions import ConsentRequired, DomainError
+from consents.exceptions import DomainError
 from consents.selectors import purpose_list_active, purposes_granted_for_subject
-from media_vault.api.views import image_response
-from media_vault.exceptions import ImageTooLarge, InvalidImage, PurposesRequired, StorageUnavailable, UploadNotFound
+from media_vault.exceptions import StorageUnavailable, UploadNotFound
 from media_vault.forms import FaceUploadFilterForm, FaceUploadForm
 from media_vault.models import AccessEvent, FaceUpload
+from media_vault.responses import image_response
 from media_vault.selectors import (
     access_event_list_for_subject,
     upload_get_for_subject,
     upload_image_bytes,
     upload_list_for_subject,
 )
-from media_vault.services import upload_access_record, upload_erase, upload_ingest
-
-logger = logging.getLogger(__name__)
+from media_vault.services import upload_access_record, upload_erase_or_defer, upload_ingest
 
 UPLOADS_PER_PAGE = 12
 EVENTS_PER_PAGE = 25
@@ -45,6 +42,27 @@ def _upload_or_404(*, request, upload_id) -> FaceUpload:
         return upload_get_for_subject(subject=request.user, upload_id=upload_id)
     except UploadNotFound as error:
         raise Http404(error.detail) from error
+
+
+def _stored_message(*, upload: FaceUpload) -> str:
+    """What the list page says after an upload: how many faces the photo holds."""
+    return ngettext(
+        "Your photo is stored. We found %(count)s face in it.",
+        "Your photo is stored. We found %(count)s faces in it.",
+        upload.faces_detected,
+    ) % {"count": upload.faces_detected}
+
+
+def _erase_message(*, upload: FaceUpload, erased: bool) -> tuple[int, str]:
+    """What the list page says after a delete: erased (and the app told), or hidden while storage is away."""
+    values = {"when": formats.date_format(upload.created_at, "j M Y, H:i")}
+    if not erased:
+        text = _("The photo of %(when)s is hidden and being erased. Storage did not answer, so we finish it shortly.")
+        return messages.WARNING, text % values
+    if upload.partner_id:
+        text = _("The photo of %(when)s is erased, and %(app)s has been told to delete its copy.")
+        return messages.SUCCESS, text % {**values, "app": upload.partner.name}
+    return messages.SUCCESS, _("The photo of %(when)s is erased.") % values
 
 
 class FaceUploadListView(LoginRequiredMixin, TemplateView):
@@ -64,44 +82,18 @@ class FaceUploadListView(LoginRequiredMixin, TemplateView):
                 upload = upload_ingest(
                     subject=request.user, data=form.cleaned_data["image"].read(), purpose_slugs=chosen
                 )
-            except ConsentRequired as error:
-                granted = purposes_granted_for_subject(subject=request.user)
-                titles = ", ".join(f"“{p.title}”" for p in purposes if p.slug in chosen and p.slug not in granted)
-                form.add_error(
-                    "purposes",
-                    _("You do not grant %(titles)s now, so nothing was stored. Choose only granted purposes.")
-                    % {"titles": titles}
-                    if titles
-                    else error.detail,
-                )
-            except PurposesRequired:
-                form.add_error("purposes", _("Choose at least one purpose: nothing is kept without one."))
-            except (InvalidImage, ImageTooLarge) as error:
-                form.add_error("image", error.detail)
-            except StorageUnavailable:
-                form.add_error(None, _("The photo could not be stored just now, so nothing was kept. Try again soon."))
+            except FaceUploadForm.INGEST_REFUSALS as error:
+                form.add_ingest_error(error, granted=purposes_granted_for_subject(subject=request.user))
             else:
-                messages.success(
-                    request,
-                    ngettext(
-                        "Your photo is stored. We found %(count)s face in it.",
-                        "Your photo is stored. We found %(count)s faces in it.",
-                        upload.faces_detected,
-                    )
-                    % {"count": upload.faces_detected},
-                )
+                messages.success(request, _stored_message(upload=upload))
                 return redirect("media_vault:upload_list")
         return self.render_to_response(self.page_context(upload_form=form, purposes=purposes))
 
     def page_context(self, *, upload_form: FaceUploadForm | None, purposes=None) -> dict:
-        subject = self.request.user
         purposes = purposes if purposes is not None else list(purpose_list_active())
-        granted = purposes_granted_for_subject(subject=subject)
+        granted = purposes_granted_for_subject(subject=self.request.user)
         filters = FaceUploadFilterForm(self.request.GET, purposes=purposes)
-        wanted = filters.cleaned_data if filters.is_valid() else {}
-        uploads = upload_list_for_subject(
-            subject=subject, source=wanted.get("source") or None, purpose_slug=wanted.get("purpose") or None
-        )
+        uploads = upload_list_for_subject(subject=self.request.user, **filters.selector_filters())
         page = Paginator(uploads, UPLOADS_PER_PAGE).get_page(self.request.GET.get("page"))
         upload_form = upload_form or FaceUploadForm(purposes=purposes)
         return self.get_context_data(
@@ -202,27 +194,8 @@ class FaceUploadDeleteView(LoginRequiredMixin, TemplateView):
 
     def post(self, request, upload_id):
         upload = _upload_or_404(request=request, upload_id=upload_id)
-        when = formats.date_format(upload.created_at, "j M Y, H:i")
-        try:
-            upload_erase(upload_id=upload.pk)
-        except StorageUnavailable:
-            # The row stays marked `erasing` (no page lists it) until every copy is gone; the periodic
-            # sweep (uploads_erase_interrupted) finishes it once storage answers again.
-            logger.warning("face upload erase interrupted upload=%s", upload.pk)
-            messages.warning(
-                request,
-                _("The photo of %(when)s is hidden and being erased. Storage did not answer, so we finish it shortly.")
-                % {"when": when},
-            )
-            return redirect("media_vault:upload_list")
-        if upload.partner_id:
-            text = _("The photo of %(when)s is erased, and %(app)s has been told to delete its copy.") % {
-                "when": when,
-                "app": upload.partner.name,
-            }
-        else:
-            text = _("The photo of %(when)s is erased.") % {"when": when}
-        messages.success(request, text)
+        erased = upload_erase_or_defer(upload_id=upload.pk)
+        messages.add_message(request, *_erase_message(upload=upload, erased=erased))
         return redirect("media_vault:upload_list")
 
 

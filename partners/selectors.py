@@ -4,6 +4,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
+import psycopg
 from django.db import connection
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.dateparse import parse_datetime
@@ -196,8 +197,6 @@ def _fetch_prepared(sql: str, params: list) -> list[tuple]:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
-    import psycopg
-
     connection.ensure_connection()
     raw = connection.connection
     if raw.prepare_threshold is None:  # Django turns preparing off; allow it for explicit prepare=True only
@@ -238,3 +237,18 @@ def consent_rows_for_partner(*, partner: Partner, subject_id) -> tuple[int, list
                 changed_at = parse_datetime(changed_at)
         rows.append(ConsentRow(slug, str(state), version, changed_at))
     return found[0][0], rows
+
+
+@dataclass(frozen=True)
+class EventPage:
+    events: list[WebhookEvent]
+    next_cursor: str | None
+    has_more: bool
+
+
+def event_page_for_partner(*, partner: Partner, after: int | None, limit: int) -> EventPage:
+    """One page of the partner's event feed after a cursor, oldest first, with the cursor to go on from."""
+    events = event_list_for_partner(partner=partner, after=after, limit=limit + 1)
+    page = events[:limit]
+    last = page[-1].pk if page else after  # an empty page keeps the cursor it was asked with
+    return EventPage(events=page, next_cursor=None if last is None else str(last), has_more=len(events) > limit)

@@ -11,9 +11,8 @@ from rest_framework.views import APIView
 
 from config.api import with_problems
 from data_rights.models import DataRequest
-from data_rights.selectors import data_request_list_for_subject
+from data_rights.selectors import data_request_list_for_subject, export_status_shown
 from data_rights.services import erasure_request, export_request
-from data_rights.views import export_status_shown
 
 EXPORT_STATUSES = ["queued", "running", "ready", "failed", "expired"]
 

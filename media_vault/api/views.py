@@ -1,7 +1,6 @@
 """Upload endpoints: the partner's (DESIGN.md partner API v1) and the subject's own `/api/v1/me/uploads/`."""
 
 from django.conf import settings
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -18,6 +17,7 @@ from rest_framework.views import APIView
 from config.api import CreatedCursorPagination, with_problems
 from media_vault.ingest import image_too_large
 from media_vault.models import AccessEvent
+from media_vault.responses import image_response
 from media_vault.selectors import (
     upload_get_for_partner,
     upload_image_bytes,
@@ -41,15 +41,6 @@ class UploadOutputSerializer(serializers.Serializer):
 
     def get_purposes(self, upload) -> list[str]:
         return sorted(p.slug for p in upload.purposes.all())
-
-
-def image_response(*, data: bytes, content_type: str) -> HttpResponse:
-    """Face images are private: never cached, never sniffed, never a public URL."""
-    response = HttpResponse(data, content_type=content_type)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = "inline"
-    return response
 
 
 class SubjectUploadListCreateApi(PartnerApi):

@@ -16,7 +16,7 @@ from partners.selectors import (
     CONSENT_CHECK_STATES,
     consent_check_bulk,
     consent_rows_for_partner,
-    event_list_for_partner,
+    event_page_for_partner,
     link_get_for_subject,
     link_list_for_subject,
 )
@@ -205,8 +205,41 @@ class ConsentCheckApi(PartnerApi):
         return Response({"results": results})
 
 
+class DigitsField(serializers.IntegerField):
+    """A whole number written in decimal digits only: IntegerField would also take a sign, spaces or "5.0"."""
+
+    def to_internal_value(self, data):
+        if not (isinstance(data, str) and data.isdecimal()):
+            self.fail("invalid")
+        try:
+            return int(data)
+        except ValueError:  # more digits than int() reads
+            self.fail("invalid")
+
+
+_LIMIT_ERROR = "A whole number from 1 to 500."
+
+
 class EventListApi(PartnerApi):
     required_scopes = ["events:read"]
+
+    class QuerySerializer(serializers.Serializer):
+        after = DigitsField(required=False, default=None, error_messages={"invalid": "Not a cursor from this feed."})
+        limit = DigitsField(
+            required=False,
+            default=100,
+            min_value=1,
+            max_value=500,
+            error_messages={"invalid": _LIMIT_ERROR, "min_value": _LIMIT_ERROR, "max_value": _LIMIT_ERROR},
+        )
+
+        def to_internal_value(self, data):
+            try:
+                return super().to_internal_value(data)
+            except serializers.ValidationError as error:
+                if "after" in error.detail:  # a bad cursor is answered alone, whatever the limit, as it always was
+                    raise serializers.ValidationError({"after": error.detail["after"]}) from error
+                raise
 
     @extend_schema_serializer(component_name="Event")
     class OutputSerializer(serializers.Serializer):
@@ -239,21 +272,16 @@ class EventListApi(PartnerApi):
         ),
     )
     def get(self, request):
-        after_raw = request.query_params.get("after")
-        limit_raw = request.query_params.get("limit", "100")
-        if after_raw is not None and not after_raw.isdigit():
-            raise serializers.ValidationError({"after": ["Not a cursor from this feed."]})
-        if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 500:
-            raise serializers.ValidationError({"limit": ["A whole number from 1 to 500."]})
-        limit = int(limit_raw)
-        events = event_list_for_partner(
-            partner=partner_for_request(request), after=int(after_raw) if after_raw else None, limit=limit + 1
-        )
-        has_more = len(events) > limit
-        events = events[:limit]
-        next_cursor = str(events[-1].pk) if events else after_raw
+        # A plain dict: from a QueryDict, DRF would read `?after=` as no cursor at all instead of a bad one.
+        query = self.QuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        page = event_page_for_partner(partner=partner_for_request(request), **query.validated_data)
         return Response(
-            {"events": self.OutputSerializer(events, many=True).data, "next_cursor": next_cursor, "has_more": has_more}
+            {
+                "events": self.OutputSerializer(page.events, many=True).data,
+                "next_cursor": page.next_cursor,
+                "has_more": page.has_more,
+            }
         )
 
 

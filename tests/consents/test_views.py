@@ -170,6 +170,14 @@ def test_grant_changes_the_state_to_granted(subject_client, subject, purpose):
     assert consent_status_get(subject=subject, purpose=purpose).state == "granted"
 
 
+def test_grant_says_so_on_the_page(subject_client, purpose):
+    _post_decision(subject_client, purpose.slug, "grant")
+
+    page = subject_client.get(PAGE_URL)
+    assertContains(page, "message-success")
+    assertContains(page, "“Let other people use my likeness” is now granted.")
+
+
 def test_htmx_decision_answers_200_with_the_partial(subject_client, subject, purpose):
     consent_grant(subject=subject, purpose_slug=purpose.slug, actor=subject)
 

@@ -1,5 +1,6 @@
 """media_vault.services: the one consent gate (rule 1), erasure (rule 7), orphans (rule 2), retention (rule 9)."""
 
+import logging
 import threading
 import time
 from datetime import timedelta
@@ -15,6 +16,7 @@ from media_vault.exceptions import PurposesRequired, StorageUnavailable
 from media_vault.models import FaceUpload, SubjectKey
 from media_vault.services import (
     upload_erase,
+    upload_erase_or_defer,
     upload_ingest,
     uploads_erase_expired,
     uploads_erase_interrupted,
@@ -351,3 +353,35 @@ def test_finishing_interrupted_erasures_leaves_stored_uploads_alone(subject, ava
 
     assert uploads_erase_interrupted() == 0
     assert _kept(upload)
+
+
+# --- Rule 7 from the subject's page: erased now, or hidden and left to the sweep ---------------------
+def test_a_delete_from_the_page_erases_at_once(subject, avatar):
+    upload = _partner_upload(subject=subject, purposes=[avatar])
+
+    assert upload_erase_or_defer(upload_id=upload.pk) is True
+    assert _gone(upload)
+    assert len(_erased_events(upload.pk)) == 1
+
+
+def test_a_delete_from_the_page_during_an_outage_hides_the_upload_for_the_sweep(
+    subject, avatar, s3_with_outage, caplog
+):
+    # given storage is down
+    upload = FaceUploadFactory(subject=subject, purposes=[avatar])
+    s3_with_outage.down()
+
+    # when the subject deletes the upload
+    with caplog.at_level(logging.WARNING, logger="media_vault.services"):
+        erased = upload_erase_or_defer(upload_id=upload.pk)
+
+    # then nothing is raised, the row is hidden as `erasing`, the log names only the id, and the sweep finishes it
+    assert erased is False
+    assert FaceUpload.objects.get(pk=upload.pk).status == FaceUpload.Status.ERASING
+    warnings = [
+        r.getMessage() for r in caplog.records if r.name == "media_vault.services" and r.levelno >= logging.WARNING
+    ]
+    assert warnings == [f"face upload erase interrupted upload={upload.pk}"]
+    s3_with_outage.up()
+    assert uploads_erase_interrupted() == 1
+    assert s3_with_outage.keys() == set()

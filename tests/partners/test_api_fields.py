@@ -1,9 +1,10 @@
-"""The bulk check's fast list field must accept, change and refuse exactly what DRF's own field does."""
+"""The partner API's own fields: the bulk check's fast list field must accept, change and refuse exactly what
+DRF's own field does; the event feed's digits field takes decimal digits and nothing else."""
 
 import pytest
 from rest_framework import serializers
 
-from partners.api.views import ShortStringListField
+from partners.api.views import DigitsField, ShortStringListField
 
 CASES = [
     ["0f6a3c1e-1111-4a4a-9b9b-000000000001", "ABC"],
@@ -50,3 +51,22 @@ def test_the_fast_list_field_keeps_the_list_length_limits():
         field.run_validation(["a", "b", "c", "d"])
     with pytest.raises(serializers.ValidationError):
         field.run_validation([])
+
+
+@pytest.mark.parametrize(
+    ("raw", "number"), [("0", 0), ("7", 7), ("007", 7), ("500", 500), ("١٢", 12), ("9" * 25, int("9" * 25))]
+)
+def test_the_digits_field_reads_decimal_digits(raw, number):
+    assert DigitsField().run_validation(raw) == number
+
+
+@pytest.mark.parametrize(
+    "raw", ["", " ", " 1", "1 ", "1\n", "+1", "-1", "1.0", "1e3", "0x1", "1_0", "²", "abc", "9" * 5000, 7]
+)
+def test_the_digits_field_refuses_anything_else_that_int_or_integerfield_would_take(raw):
+    field = DigitsField(error_messages={"invalid": "Not a number from this feed."})
+
+    with pytest.raises(serializers.ValidationError) as refused:
+        field.run_validation(raw)
+
+    assert refused.value.detail == ["Not a number from this feed."]

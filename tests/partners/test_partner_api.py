@@ -444,6 +444,68 @@ def test_a_cursor_past_another_partners_event_does_not_reveal_it(partner_client,
     assert events == []
 
 
+@pytest.mark.parametrize("limit", [None, "2", "0", "abc"])
+@pytest.mark.parametrize("cursor", ["abc", "", "-1", "1.5", "%20", "%C2%B2"])
+def test_a_bad_cursor_is_answered_with_the_cursor_error_alone_whatever_the_limit(partner_client, cursor, limit):
+    query = f"?after={cursor}" + (f"&limit={limit}" if limit is not None else "")
+
+    response = partner_client.get(f"/api/v1/events/{query}")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response["Content-Type"] == PROBLEM
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Bad Request",
+        "status": 400,
+        "detail": "The request body is not valid.",
+        "code": "invalid",
+        "errors": {"after": ["Not a cursor from this feed."]},
+    }
+
+
+@pytest.mark.parametrize("limit", ["0", "501", "abc", "", "-1", "%2B5", "5.0", "%205", "%C2%B2", "9" * 30])
+def test_a_bad_limit_is_400_problem_details_with_the_limit_error(partner_client, linked, limit):
+    response = partner_client.get(f"/api/v1/events/?after=0&limit={limit}")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["code"] == "invalid"
+    assert response.json()["errors"] == {"limit": ["A whole number from 1 to 500."]}
+
+
+def test_the_event_feed_gives_100_events_a_page_unless_asked_for_1_to_500(partner_client, linked):
+    for _ in range(101):
+        WebhookEventFactory(link=linked)
+
+    default = partner_client.get("/api/v1/events/").json()
+    one = partner_client.get("/api/v1/events/?limit=1").json()
+    most = partner_client.get("/api/v1/events/?limit=500").json()
+
+    assert (len(default["events"]), default["has_more"]) == (100, True)
+    assert (len(one["events"]), one["has_more"]) == (1, True)
+    assert (len(most["events"]), most["has_more"]) == (101, False)
+
+
+def test_a_page_that_takes_the_last_events_exactly_has_no_more(partner_client, linked):
+    made = [WebhookEventFactory(link=linked) for _ in range(2)]
+
+    page = partner_client.get("/api/v1/events/?limit=2").json()
+
+    assert [e["id"] for e in page["events"]] == [e.webhook_id for e in made]
+    assert page["has_more"] is False
+    assert page["next_cursor"] == str(made[-1].pk)
+
+
+def test_an_empty_feed_has_no_cursor_and_an_empty_page_keeps_the_one_it_was_given(partner_client, linked):
+    beyond = "9" * 25  # past any id: an empty page, not an error
+
+    fresh = partner_client.get("/api/v1/events/").json()
+    later = partner_client.get(f"/api/v1/events/?after={beyond}").json()
+
+    assert fresh == {"events": [], "next_cursor": None, "has_more": False}
+    assert later == {"events": [], "next_cursor": beyond, "has_more": False}
+
+
 # --- Throttling -----------------------------------------------------------------------------------
 @pytest.fixture
 def three_a_minute(settings, monkeypatch):
