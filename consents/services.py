@@ -10,7 +10,7 @@ from accounts.models import User
 from consents.exceptions import PurposeNotFound
 from consents.ledger import GENESIS_HASH, event_hash, hash_of_event
 from consents.models import Channel, ConsentEvent, ConsentState, LedgerHead, Purpose, PurposeVersion
-from partners.webhooks import webhooks_enqueue_for_subject
+from partners.outbox import webhooks_enqueue_for_subject
 
 logger = logging.getLogger(__name__)
 

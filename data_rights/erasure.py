@@ -17,7 +17,7 @@ from data_rights.models import DataRequest
 from media_vault.models import AccessEvent, FaceUpload, SubjectKey
 from media_vault.storage import vault_object_delete, vault_objects_delete
 from partners.models import Link, LinkCode, WebhookEvent
-from partners.webhooks import webhook_enqueue
+from partners.outbox import webhook_enqueue
 
 UPLOAD_BATCH = 500
 

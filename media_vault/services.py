@@ -88,7 +88,7 @@ def upload_erase(*, upload_id, notify_partner: bool = True) -> bool:
     outage leaves it to be retried and it is never reported erased while a copy remains.
     """
     from partners.models import Link
-    from partners.webhooks import webhook_enqueue
+    from partners.outbox import webhook_enqueue
 
     upload = FaceUpload.objects.filter(pk=upload_id).first()
     if upload is None:

@@ -8,3 +8,9 @@ class PartnersConfig(AppConfig):
 
     def ready(self) -> None:
         from partners.api import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from partners.doorbell import doorbell_connect
+        from partners.embedded import embedded_deliverer
+        from partners.tasks import webhook_deliver as webhook_deliver_task
+
+        # Here, not imported by the doorbell: both senders import delivery, which rings the doorbell.
+        doorbell_connect(task=webhook_deliver_task, thread=embedded_deliverer)

@@ -18,8 +18,8 @@ from oauth2_provider.models import AccessToken, Application, RefreshToken
 from accounts.models import User
 from partners.exceptions import LinkCodeInvalid
 from partners.models import Link, LinkCode, Partner
+from partners.outbox import webhook_enqueue
 from partners.url_safety import webhook_url_resolve
-from partners.webhooks import webhook_enqueue
 
 logger = logging.getLogger(__name__)
 

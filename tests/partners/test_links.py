@@ -8,10 +8,10 @@ from http import HTTPStatus
 import pytest
 from django.utils import timezone
 
+from partners.delivery import webhook_deliver
 from partners.exceptions import LinkCodeInvalid
 from partners.models import Link, WebhookEvent
 from partners.services import link_code_create, link_consent_reads_record, link_redeem
-from partners.webhooks import webhook_deliver
 from tests.accounts.factories import UserFactory
 from tests.partners.factories import LinkFactory, PartnerFactory, WebhookEventFactory
 

@@ -11,11 +11,15 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from accounts.models import StaffAction
 from consents.services import consent_grant, consent_withdraw
+from partners import doorbell, tasks
+from partners.delivery import retry_delay, webhook_deliver, webhook_sweep
+from partners.embedded import embedded_deliverer
 from partners.exceptions import WebhookUrlRejected
 from partners.models import Partner, WebhookAttempt, WebhookEvent
+from partners.outbox import webhook_redeliver
 from partners.services import link_unlink, partner_create
-from partners.webhooks import embedded_deliverer, retry_delay, webhook_deliver, webhook_redeliver, webhook_sweep
 from tests.consents.factories import PurposeFactory
 from tests.partners.factories import LinkFactory, PartnerFactory, WebhookEventFactory
 
@@ -488,6 +492,11 @@ def _wait_for_status(event_id: int, status: str, timeout: float = 20) -> Webhook
     return event
 
 
+def test_the_doorbell_rings_the_celery_task_or_the_delivery_thread():
+    # Connected in PartnersConfig.ready(): both senders import delivery, which rings the doorbell.
+    assert doorbell._senders == {"task": tasks.webhook_deliver, "thread": embedded_deliverer}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_slow_receiver_does_not_slow_the_subjects_consent_change(
     me_api, subject, hooked_partner, webhook_receiver, background_delivery
@@ -559,10 +568,20 @@ def test_the_redeliver_action_requeues_a_delivered_event(
     assert event.status == WebhookEvent.Status.PENDING
 
 
-def test_a_redelivered_event_is_sent_again_with_the_same_webhook_id(event, webhook_receiver):
+def test_the_redeliver_action_writes_one_staff_audit_row(event, webhook_receiver, admin_client, admin_user):
     webhook_deliver(event_id=event.pk)
 
-    webhook_redeliver(event=event)
+    admin_client.post("/admin/partners/webhookevent/", {"action": "redeliver", "_selected_action": [event.pk]})
+
+    action = StaffAction.objects.get()
+    assert (action.actor, action.subject, action.kind) == (admin_user, event.link.subject, StaffAction.Kind.CHANGE)
+    assert (action.target, action.reason) == (f"partners.WebhookEvent:{event.pk}", "redeliver")
+
+
+def test_a_redelivered_event_is_sent_again_with_the_same_webhook_id(event, webhook_receiver, admin_user):
+    webhook_deliver(event_id=event.pk)
+
+    webhook_redeliver(event=event, actor=admin_user)
     webhook_deliver(event_id=event.pk)
 
     assert [r.headers["webhook-id"] for r in webhook_receiver.requests] == [event.webhook_id] * 2
@@ -570,12 +589,12 @@ def test_a_redelivered_event_is_sent_again_with_the_same_webhook_id(event, webho
     assert event.status == WebhookEvent.Status.DELIVERED
 
 
-def test_a_redelivered_failed_event_gets_a_fresh_retry_window(event, webhook_receiver):
+def test_a_redelivered_failed_event_gets_a_fresh_retry_window(event, webhook_receiver, admin_user):
     webhook_receiver.default_status = HTTPStatus.INTERNAL_SERVER_ERROR
     webhook_deliver(event_id=event.pk, now=timezone.now() + timedelta(days=3))
     started = timezone.now()
 
-    webhook_redeliver(event=event)
+    webhook_redeliver(event=event, actor=admin_user)
 
     event.refresh_from_db()
     assert event.status == WebhookEvent.Status.PENDING
