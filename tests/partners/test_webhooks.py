@@ -101,6 +101,7 @@ def test_the_webhook_is_posted_to_the_partners_url_path(event, webhook_receiver)
 def test_a_2xx_answer_marks_the_event_delivered(event, webhook_receiver):
     webhook_deliver(event_id=event.pk)
 
+    assert len(webhook_receiver.requests) == 1  # the answer came from the receiver
     event.refresh_from_db()
     assert event.status == WebhookEvent.Status.DELIVERED
     assert event.delivered_at is not None
@@ -175,6 +176,7 @@ def test_every_retry_verifies_on_its_own(event, hooked_partner, webhook_receiver
     webhook_deliver(event_id=event.pk)
     webhook_deliver(event_id=event.pk, now=_due(event))
 
+    assert len(webhook_receiver.requests) == 2
     for request in webhook_receiver.requests:
         Webhook(hooked_partner.webhook_secret).verify(request.body, request.headers)
 
@@ -224,6 +226,8 @@ def test_an_event_is_still_retried_just_inside_the_retry_window(event, webhook_r
 
     event.refresh_from_db()
     assert event.status == WebhookEvent.Status.PENDING
+    assert event.attempt_count == 2
+    assert len(webhook_receiver.requests) == 2
 
 
 def test_a_failed_event_is_not_retried(event, webhook_receiver):
@@ -556,6 +560,8 @@ def test_the_redeliver_action_requeues_a_delivered_event(
     event, webhook_receiver, admin_client, django_capture_on_commit_callbacks
 ):
     webhook_deliver(event_id=event.pk)
+    event.refresh_from_db()
+    assert event.status == WebhookEvent.Status.DELIVERED
 
     with django_capture_on_commit_callbacks() as callbacks:
         response = admin_client.post(
@@ -568,9 +574,7 @@ def test_the_redeliver_action_requeues_a_delivered_event(
     assert event.status == WebhookEvent.Status.PENDING
 
 
-def test_the_redeliver_action_writes_one_staff_audit_row(event, webhook_receiver, admin_client, admin_user):
-    webhook_deliver(event_id=event.pk)
-
+def test_the_redeliver_action_writes_one_staff_audit_row(event, admin_client, admin_user):
     admin_client.post("/admin/partners/webhookevent/", {"action": "redeliver", "_selected_action": [event.pk]})
 
     action = StaffAction.objects.get()
@@ -592,6 +596,8 @@ def test_a_redelivered_event_is_sent_again_with_the_same_webhook_id(event, webho
 def test_a_redelivered_failed_event_gets_a_fresh_retry_window(event, webhook_receiver, admin_user):
     webhook_receiver.default_status = HTTPStatus.INTERNAL_SERVER_ERROR
     webhook_deliver(event_id=event.pk, now=timezone.now() + timedelta(days=3))
+    event.refresh_from_db()
+    assert event.status == WebhookEvent.Status.FAILED
     started = timezone.now()
 
     webhook_redeliver(event=event, actor=admin_user)
