@@ -25,8 +25,8 @@ from media_vault.storage import (
     vault_object_put,
     vault_objects_delete,
 )
+from partners.outbox import webhook_enqueue
 from partners.selectors import link_latest_for_partner_and_subject
-from partners.webhooks import webhook_enqueue
 
 logger = logging.getLogger(__name__)
 

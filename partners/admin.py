@@ -6,9 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin import ReadOnlyAdminMixin
 from config.errors import DomainError
 from partners.models import PARTNER_SCOPES, Link, Partner, WebhookAttempt, WebhookEvent
+from partners.outbox import webhook_redeliver
 from partners.services import partner_create, partner_set_active, partner_update, partner_webhook_secret_rotate
 from partners.url_safety import webhook_url_resolve
-from partners.webhooks import webhook_redeliver
 
 _CREDENTIALS_ONCE = (
     "Copy these now, they are not shown again: client_id <code>{}</code>, client_secret <code>{}</code>, "
@@ -149,5 +149,5 @@ class WebhookEventAdmin(admin.ModelAdmin):
     @admin.action(description=_("Redeliver"), permissions=["change"])
     def redeliver(self, request, queryset):
         for event in queryset:
-            webhook_redeliver(event=event)
+            webhook_redeliver(event=event, actor=request.user)
         messages.info(request, _("Queued %(n)s event(s) for delivery.") % {"n": queryset.count()})

@@ -19,8 +19,8 @@ from accounts.models import StaffAction, User
 from accounts.services import staff_action_log
 from partners.exceptions import LinkCodeInvalid
 from partners.models import Link, LinkCode, Partner, WebhookEvent
+from partners.outbox import webhook_enqueue
 from partners.url_safety import webhook_url_resolve
-from partners.webhooks import webhook_enqueue
 
 logger = logging.getLogger(__name__)
 

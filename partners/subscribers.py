@@ -1,7 +1,7 @@
 """What partners do when the consent core announces a change (registered in PartnersConfig.ready)."""
 
 from consents.hooks import ConsentChange
-from partners.webhooks import webhooks_enqueue_for_subject
+from partners.outbox import webhooks_enqueue_for_subject
 
 
 def consent_changed_notify_partners(change: ConsentChange) -> None:

@@ -2,16 +2,14 @@
 
 from celery import shared_task
 
+from partners import delivery
+
 
 @shared_task(acks_late=True, ignore_result=True)
 def webhook_deliver(*, event_id: int) -> None:
-    from partners.webhooks import webhook_deliver
-
-    webhook_deliver(event_id=event_id)
+    delivery.webhook_deliver(event_id=event_id)
 
 
 @shared_task(ignore_result=True)
 def webhook_sweep() -> None:
-    from partners.webhooks import webhook_sweep
-
-    webhook_sweep()
+    delivery.webhook_sweep()

@@ -17,9 +17,9 @@ from standardwebhooks import Webhook
 
 from consents.services import consent_grant, consent_withdraw
 from partners.api.permissions import PartnerRateThrottle
+from partners.delivery import webhook_deliver
 from partners.models import WebhookEvent
 from partners.services import link_code_create
-from partners.webhooks import webhook_deliver
 from tests.consents.factories import PurposeFactory, PurposeVersionFactory
 from tests.partners.conftest import partner_api_client, running_receiver, token_request
 from tests.partners.factories import LinkFactory, PartnerFactory, WebhookEventFactory

@@ -1,8 +1,8 @@
 import factory
 
 from partners.models import Link, LinkCode, Partner, WebhookAttempt, WebhookEvent
+from partners.outbox import webhook_enqueue
 from partners.services import link_code_create, partner_create
-from partners.webhooks import webhook_enqueue
 from tests.accounts.factories import UserFactory
 
 

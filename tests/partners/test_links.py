@@ -8,10 +8,10 @@ from http import HTTPStatus
 import pytest
 from django.utils import timezone
 
+from partners.delivery import webhook_deliver
 from partners.exceptions import LinkCodeInvalid
 from partners.models import Link, WebhookEvent
 from partners.services import link_code_create, link_consent_reads_record, link_redeem
-from partners.webhooks import webhook_deliver
 from tests.accounts.factories import UserFactory
 from tests.partners.factories import LinkFactory, PartnerFactory, WebhookEventFactory
 
@@ -328,6 +328,8 @@ def test_the_connected_apps_page_shows_a_change_still_being_retried(
 
     page = page_client.get("/connected-apps/").content.decode()
 
+    event.refresh_from_db()
+    assert (event.status, event.attempt_count) == (WebhookEvent.Status.PENDING, 1)
     assert "has not confirmed your latest change yet" in page
 
 
@@ -345,12 +347,13 @@ def test_the_connected_apps_page_shows_a_change_that_failed(page_client, subject
 
 def test_the_connected_apps_page_shows_the_latest_change_only(page_client, subject, hooked_partner, webhook_receiver):
     link = LinkFactory(subject=subject, partner=hooked_partner)
-    webhook_deliver(event_id=WebhookEventFactory(link=link).pk)
+    earlier = webhook_deliver(event_id=WebhookEventFactory(link=link).pk)
     webhook_receiver.default_status = HTTPStatus.INTERNAL_SERVER_ERROR
     webhook_deliver(event_id=WebhookEventFactory(link=link, event_type="consent.withdrawn").pk)
 
     page = page_client.get("/connected-apps/").content.decode()
 
+    assert earlier.status == WebhookEvent.Status.DELIVERED
     assert "has not confirmed your latest change yet" in page
     assert "confirmed it received" not in page
 

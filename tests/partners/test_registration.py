@@ -10,9 +10,9 @@ from oauth2_provider.models import AccessToken, Application
 from rest_framework.test import APIClient
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from partners.delivery import webhook_deliver
 from partners.models import Partner
 from partners.services import partner_set_active, partner_webhook_secret_rotate
-from partners.webhooks import webhook_deliver
 from tests.accounts.factories import UserFactory
 from tests.partners.conftest import partner_api_client, token_request
 from tests.partners.factories import LinkFactory, PartnerFactory, WebhookEventFactory

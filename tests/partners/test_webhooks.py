@@ -11,11 +11,15 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from accounts.models import StaffAction
 from consents.services import consent_grant, consent_withdraw
+from partners import doorbell, tasks
+from partners.delivery import retry_delay, webhook_deliver, webhook_sweep
+from partners.embedded import embedded_deliverer
 from partners.exceptions import WebhookUrlRejected
 from partners.models import Partner, WebhookAttempt, WebhookEvent
+from partners.outbox import webhook_redeliver
 from partners.services import link_unlink, partner_create
-from partners.webhooks import embedded_deliverer, retry_delay, webhook_deliver, webhook_redeliver, webhook_sweep
 from tests.consents.factories import PurposeFactory
 from tests.partners.factories import LinkFactory, PartnerFactory, WebhookEventFactory
 
@@ -97,6 +101,7 @@ def test_the_webhook_is_posted_to_the_partners_url_path(event, webhook_receiver)
 def test_a_2xx_answer_marks_the_event_delivered(event, webhook_receiver):
     webhook_deliver(event_id=event.pk)
 
+    assert len(webhook_receiver.requests) == 1  # the answer came from the receiver
     event.refresh_from_db()
     assert event.status == WebhookEvent.Status.DELIVERED
     assert event.delivered_at is not None
@@ -171,6 +176,7 @@ def test_every_retry_verifies_on_its_own(event, hooked_partner, webhook_receiver
     webhook_deliver(event_id=event.pk)
     webhook_deliver(event_id=event.pk, now=_due(event))
 
+    assert len(webhook_receiver.requests) == 2
     for request in webhook_receiver.requests:
         Webhook(hooked_partner.webhook_secret).verify(request.body, request.headers)
 
@@ -220,6 +226,8 @@ def test_an_event_is_still_retried_just_inside_the_retry_window(event, webhook_r
 
     event.refresh_from_db()
     assert event.status == WebhookEvent.Status.PENDING
+    assert event.attempt_count == 2
+    assert len(webhook_receiver.requests) == 2
 
 
 def test_a_failed_event_is_not_retried(event, webhook_receiver):
@@ -488,6 +496,11 @@ def _wait_for_status(event_id: int, status: str, timeout: float = 20) -> Webhook
     return event
 
 
+def test_the_doorbell_rings_the_celery_task_or_the_delivery_thread():
+    # Connected in PartnersConfig.ready(): both senders import delivery, which rings the doorbell.
+    assert doorbell._senders == {"task": tasks.webhook_deliver, "thread": embedded_deliverer}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_slow_receiver_does_not_slow_the_subjects_consent_change(
     me_api, subject, hooked_partner, webhook_receiver, background_delivery
@@ -547,6 +560,8 @@ def test_the_redeliver_action_requeues_a_delivered_event(
     event, webhook_receiver, admin_client, django_capture_on_commit_callbacks
 ):
     webhook_deliver(event_id=event.pk)
+    event.refresh_from_db()
+    assert event.status == WebhookEvent.Status.DELIVERED
 
     with django_capture_on_commit_callbacks() as callbacks:
         response = admin_client.post(
@@ -559,10 +574,18 @@ def test_the_redeliver_action_requeues_a_delivered_event(
     assert event.status == WebhookEvent.Status.PENDING
 
 
-def test_a_redelivered_event_is_sent_again_with_the_same_webhook_id(event, webhook_receiver):
+def test_the_redeliver_action_writes_one_staff_audit_row(event, admin_client, admin_user):
+    admin_client.post("/admin/partners/webhookevent/", {"action": "redeliver", "_selected_action": [event.pk]})
+
+    action = StaffAction.objects.get()
+    assert (action.actor, action.subject, action.kind) == (admin_user, event.link.subject, StaffAction.Kind.CHANGE)
+    assert (action.target, action.reason) == (f"partners.WebhookEvent:{event.pk}", "redeliver")
+
+
+def test_a_redelivered_event_is_sent_again_with_the_same_webhook_id(event, webhook_receiver, admin_user):
     webhook_deliver(event_id=event.pk)
 
-    webhook_redeliver(event=event)
+    webhook_redeliver(event=event, actor=admin_user)
     webhook_deliver(event_id=event.pk)
 
     assert [r.headers["webhook-id"] for r in webhook_receiver.requests] == [event.webhook_id] * 2
@@ -570,12 +593,14 @@ def test_a_redelivered_event_is_sent_again_with_the_same_webhook_id(event, webho
     assert event.status == WebhookEvent.Status.DELIVERED
 
 
-def test_a_redelivered_failed_event_gets_a_fresh_retry_window(event, webhook_receiver):
+def test_a_redelivered_failed_event_gets_a_fresh_retry_window(event, webhook_receiver, admin_user):
     webhook_receiver.default_status = HTTPStatus.INTERNAL_SERVER_ERROR
     webhook_deliver(event_id=event.pk, now=timezone.now() + timedelta(days=3))
+    event.refresh_from_db()
+    assert event.status == WebhookEvent.Status.FAILED
     started = timezone.now()
 
-    webhook_redeliver(event=event)
+    webhook_redeliver(event=event, actor=admin_user)
 
     event.refresh_from_db()
     assert event.status == WebhookEvent.Status.PENDING

@@ -1,5 +1,4 @@
-"""The webhook outbox: written in the change's transaction, delivered by Celery after commit (without a
-broker, by a thread of the web process: EmbeddedDeliverer).
+"""Sending webhooks: one signed POST per attempt, every attempt a row, retries with backoff, the sweep.
 
 Standard Webhooks: `webhook-id` stays the same across retries, every attempt is signed afresh with its
 own timestamp, only 2xx counts, redirects are not followed, an attempt gives up after 15 s. Retries back
@@ -8,71 +7,25 @@ off exponentially with jitter; an event is marked failed once WEBHOOK_RETRY_WIND
 
 import json
 import logging
-import os
 import random
-import threading
 import time
 from datetime import datetime, timedelta
 
 import urllib3
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from partners.doorbell import webhook_ring
 from partners.exceptions import WebhookUrlRejected
-from partners.models import Link, WebhookAttempt, WebhookEvent
+from partners.models import WebhookAttempt, WebhookEvent
 from partners.url_safety import webhook_url_resolve
 
 logger = logging.getLogger(__name__)
 
 ATTEMPT_TIMEOUT_SECONDS = 15
 LEASE = timedelta(seconds=60)
-
-
-def webhook_payload(*, event_type: str, created_at: datetime, data: dict) -> dict:
-    """The body of a webhook and of an event-feed entry: {"type", "timestamp", "data"}."""
-    return {"type": event_type, "timestamp": created_at.isoformat().replace("+00:00", "Z"), "data": data}
-
-
-def webhook_enqueue(*, link: Link, event_type: str, data: dict) -> WebhookEvent:
-    """Write one outbox row for the link's partner, in the caller's transaction; deliver after commit."""
-    now = timezone.now()
-    partner = link.partner
-    body_data = {"subject_id": str(link.pairwise_id), **data}
-    has_url = bool(partner.webhook_url) and partner.active
-    event = WebhookEvent.objects.create(
-        partner=partner,
-        link=link,
-        event_type=event_type,
-        payload=webhook_payload(event_type=event_type, created_at=now, data=body_data),
-        created_at=now,
-        retry_from=now,
-        status=WebhookEvent.Status.PENDING if has_url else WebhookEvent.Status.FEED_ONLY,
-        next_attempt_at=now if has_url else None,
-    )
-    if has_url:
-        transaction.on_commit(lambda: _ring(event_id=event.pk))
-    return event
-
-
-def webhooks_enqueue_for_subject(*, subject, event_type: str, data: dict) -> list[WebhookEvent]:
-    """One event to every partner the subject is linked to now."""
-    links = Link.objects.filter(subject=subject, unlinked_at__isnull=True).select_related("partner")
-    return [webhook_enqueue(link=link, event_type=event_type, data=data) for link in links]
-
-
-def _ring(*, event_id: int, countdown: float = 0) -> None:
-    from partners.tasks import webhook_deliver as webhook_deliver_task
-
-    if settings.CELERY_TASK_ALWAYS_EAGER and settings.WEBHOOK_EMBEDDED_BACKGROUND:
-        # No broker (the embedded default): an eager task would send inside the subject's request.
-        embedded_deliverer().wake(delay=countdown)
-        return
-    try:
-        webhook_deliver_task.apply_async(kwargs={"event_id": event_id}, countdown=countdown)
-    except Exception:  # a broker outage must not fail the subject's action; the sweep re-queues it
-        logger.exception("could not enqueue webhook delivery event=%s", event_id)
 
 
 def retry_delay(*, attempt: int) -> float:
@@ -175,11 +128,11 @@ def webhook_deliver(*, event_id: int, now: datetime | None = None) -> WebhookEve
     if event.status == WebhookEvent.Status.PENDING:
         delay = (event.next_attempt_at - finished).total_seconds()
         if delay <= settings.WEBHOOK_SHORT_RETRY_SECONDS:  # longer waits are picked up by the sweep
-            transaction.on_commit(lambda: _ring(event_id=event.pk, countdown=delay))
+            transaction.on_commit(lambda: webhook_ring(event_id=event.pk, countdown=delay))
     return event
 
 
-def _due_event_ids(*, now: datetime) -> list[int]:
+def webhook_event_ids_due(*, now: datetime) -> list[int]:
     """Pending events whose next attempt is due, including ones whose worker died mid-attempt."""
     return list(
         WebhookEvent.objects.filter(status=WebhookEvent.Status.PENDING, next_attempt_at__lte=now)
@@ -191,83 +144,7 @@ def _due_event_ids(*, now: datetime) -> list[int]:
 
 def webhook_sweep(*, now: datetime | None = None) -> int:
     """Beat job: ring for every pending event that is due."""
-    due = _due_event_ids(now=now or timezone.now())
+    due = webhook_event_ids_due(now=now or timezone.now())
     for event_id in due:
-        _ring(event_id=event_id)
+        webhook_ring(event_id=event_id)
     return len(due)
-
-
-class EmbeddedDeliverer:
-    """Without a broker, one daemon thread per process sends due webhooks, first tries and retries alike.
-
-    The embedded default (`make run`) has no worker and no beat: eager Celery would send inside the
-    request that made the change, and nothing would ever retry. The thread wakes when a change commits
-    and every WEBHOOK_EMBEDDED_POLL_SECONDS otherwise; the outbox rows stay the record, as with Celery.
-    """
-
-    def __init__(self) -> None:
-        self._wake = threading.Event()
-        self._stopped = False
-        self.pid = os.getpid()
-        self._thread = threading.Thread(target=self._run, name="webhook-delivery", daemon=True)
-        self._thread.start()
-
-    def wake(self, *, delay: float = 0) -> None:
-        if delay <= 0:  # a later retry is found by the next poll
-            self._wake.set()
-
-    def deliver_due(self) -> int:
-        due = _due_event_ids(now=timezone.now())
-        for event_id in due:
-            webhook_deliver(event_id=event_id)
-        return len(due)
-
-    def stop(self, timeout: float = 20) -> None:
-        """Let the current attempt finish, then end the thread."""
-        self._stopped = True
-        self._wake.set()
-        self._thread.join(timeout)
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive() and not self._stopped
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait(timeout=settings.WEBHOOK_EMBEDDED_POLL_SECONDS)
-            self._wake.clear()
-            if self._stopped:
-                connections.close_all()
-                return
-            try:
-                self.deliver_due()
-            except Exception:  # keep the thread alive; the rows are still pending and are tried again
-                logger.exception("embedded webhook delivery failed")
-            finally:
-                connections.close_all()  # this thread's own connections
-
-
-_embedded: list[EmbeddedDeliverer] = []
-_embedded_lock = threading.Lock()
-
-
-def embedded_deliverer() -> EmbeddedDeliverer:
-    """This process's deliverer thread, started on first use (and again in a forked child)."""
-    with _embedded_lock:
-        if not _embedded or _embedded[0].pid != os.getpid() or not _embedded[0].running:
-            _embedded[:] = [EmbeddedDeliverer()]
-        return _embedded[0]
-
-
-@transaction.atomic
-def webhook_redeliver(*, event: WebhookEvent) -> WebhookEvent:
-    """Staff action: send a failed or delivered event again, as a fresh series of attempts."""
-    now = timezone.now()
-    event = WebhookEvent.objects.select_for_update().get(pk=event.pk)
-    if not event.partner.webhook_url:
-        return event
-    event.status, event.next_attempt_at, event.lease_until = WebhookEvent.Status.PENDING, now, None
-    event.retry_from = now  # a fresh retry window; the webhook-id stays the same
-    event.save(update_fields=["status", "next_attempt_at", "lease_until", "retry_from"])
-    transaction.on_commit(lambda: _ring(event_id=event.pk))
-    return event
