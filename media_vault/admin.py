@@ -1,7 +1,5 @@
 """Staff see face uploads as blurred previews only; a privacy officer may reveal one, for a written reason."""
 
-import io
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -11,26 +9,16 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageFilter
 
 from accounts.admin import ReadOnlyAdminMixin
 from accounts.models import User
 from config.errors import DomainError
 from media_vault.exceptions import RevealGrantExpired, RevealGrantNotFound
 from media_vault.models import AccessEvent, FaceUpload, RevealGrant
+from media_vault.renderings import blurred_preview
 from media_vault.responses import image_response
 from media_vault.selectors import REVEAL_PERMISSION, reveal_grant_get_valid, upload_image_bytes
 from media_vault.services import upload_reveal
-
-
-def blurred_preview(*, upload: FaceUpload) -> bytes:
-    """A preview no one can recognise a face in: the thumbnail, heavily blurred."""
-    image = Image.open(io.BytesIO(upload_image_bytes(upload=upload, thumbnail=True))).convert("RGB")
-    image = image.filter(ImageFilter.GaussianBlur(radius=max(image.size) / 12))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=70)
-    return out.getvalue()
-
 
 _SHOWN_UNTIL = _("Shown until %(t)s UTC. The subject sees this access and your reason.")
 

@@ -3,7 +3,6 @@
 Form -> service -> redirect + message, as on the consent pages; no JavaScript is needed anywhere.
 """
 
-import io
 from http import HTTPStatus
 
 from django.conf import settings
@@ -16,13 +15,13 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.generic import TemplateView, View
-from PIL import Image, ImageDraw
 
 from consents.exceptions import DomainError
 from consents.selectors import purpose_list_active, purposes_granted_for_subject
 from media_vault.exceptions import StorageUnavailable, UploadNotFound
 from media_vault.forms import FaceUploadFilterForm, FaceUploadForm
 from media_vault.models import AccessEvent, FaceUpload
+from media_vault.renderings import faces_drawn
 from media_vault.responses import image_response
 from media_vault.selectors import (
     access_event_list_for_subject,
@@ -161,26 +160,6 @@ class FaceUploadImageView(_FaceImageView):
 class FaceUploadAnnotatedView(_FaceImageView):
     def image_for(self, upload: FaceUpload) -> tuple[bytes, str]:
         return faces_drawn(data=upload_image_bytes(upload=upload), boxes=upload.face_boxes), "image/jpeg"
-
-
-def faces_drawn(*, data: bytes, boxes: list[list[int]]) -> bytes:
-    """The image with a box around each face found, drawn into the pixels (the CSP allows no inline styles)."""
-    with Image.open(io.BytesIO(data)) as source:
-        source.load()
-        if source.mode in ("RGBA", "LA", "PA") or "transparency" in source.info:
-            image = Image.new("RGB", source.size, "white")
-            image.paste(source.convert("RGBA"), mask=source.convert("RGBA").getchannel("A"))
-        else:
-            image = source.convert("RGB")
-    draw = ImageDraw.Draw(image)
-    line = max(3, round(max(image.size) / 160))
-    for x, y, width, height in boxes:
-        # A bright line with a dark rim outside it stays visible on light and dark surroundings alike.
-        draw.rectangle((x - line, y - line, x + width + line - 1, y + height + line - 1), outline="#1d2733", width=line)
-        draw.rectangle((x, y, x + width - 1, y + height - 1), outline="#f0b429", width=line)
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=90)
-    return out.getvalue()
 
 
 class FaceUploadDeleteView(LoginRequiredMixin, TemplateView):
