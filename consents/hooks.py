@@ -12,6 +12,7 @@ person is told before deciding: nothing is erased by surprise.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from accounts.models import User
 from consents.models import ConsentEvent, Purpose
@@ -30,25 +31,31 @@ class ConsentChange:
         return self.event.granted
 
 
-ConsentChangedSubscriber = Callable[[ConsentChange], None]
-
-_consent_changed: list[ConsentChangedSubscriber] = []
+F = TypeVar("F", bound=Callable)
 
 
-def consent_changed_subscribe(subscriber: ConsentChangedSubscriber) -> ConsentChangedSubscriber:
-    """Register a subscriber once (calling it again with the same function changes nothing)."""
-    if subscriber not in _consent_changed:
-        _consent_changed.append(subscriber)
-    return subscriber
+class Hook(Generic[F]):
+    """An ordered list of subscribers, each registered once (registering it again changes nothing)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._subscribers: list[F] = []
+
+    def subscribe(self, subscriber: F) -> F:
+        if subscriber not in self._subscribers:
+            self._subscribers.append(subscriber)
+        return subscriber
+
+    def subscribers(self) -> tuple[F, ...]:
+        return tuple(self._subscribers)
 
 
-def consent_changed_subscribers() -> tuple[ConsentChangedSubscriber, ...]:
-    return tuple(_consent_changed)
+consent_changed: Hook[Callable[[ConsentChange], None]] = Hook("consent_changed")
 
 
 def consent_changed_announce(*, change: ConsentChange) -> None:
     """Tell every subscriber, in registration order, inside the caller's transaction."""
-    for subscriber in _consent_changed:
+    for subscriber in consent_changed.subscribers():
         subscriber(change)
 
 
@@ -79,25 +86,13 @@ class WithdrawalImpact:
         )
 
 
-WithdrawalImpactProvider = Callable[[User, Purpose], WithdrawalImpact]
-
-_withdrawal_impact: list[WithdrawalImpactProvider] = []
-
-
-def withdrawal_impact_subscribe(provider: WithdrawalImpactProvider) -> WithdrawalImpactProvider:
-    """Register an app's answer to "what would a withdrawal of this purpose erase?" once."""
-    if provider not in _withdrawal_impact:
-        _withdrawal_impact.append(provider)
-    return provider
-
-
-def withdrawal_impact_providers() -> tuple[WithdrawalImpactProvider, ...]:
-    return tuple(_withdrawal_impact)
+# Each app's answer to "what would withdrawing this purpose erase or take down?"
+withdrawal_impact: Hook[Callable[[User, Purpose], WithdrawalImpact]] = Hook("withdrawal_impact")
 
 
 def withdrawal_impact_for(*, subject: User, purpose: Purpose) -> WithdrawalImpact:
     """The sum of every app's share: what withdrawing `purpose` now would erase or take down."""
     impact = WithdrawalImpact()
-    for provider in _withdrawal_impact:
+    for provider in withdrawal_impact.subscribers():
         impact = impact + provider(subject, purpose)
     return impact

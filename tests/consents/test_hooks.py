@@ -17,27 +17,31 @@ def _names(subscribers) -> list[str]:
 
 def test_every_app_that_must_hear_of_a_consent_change_is_subscribed():
     # A missing subscriber would silently stop webhooks or orphan erasure: pin the list, in order.
-    assert _names(hooks.consent_changed_subscribers()) == [
+    assert _names(hooks.consent_changed.subscribers()) == [
         "partners.subscribers.consent_changed_notify_partners",
         "media_vault.subscribers.consent_changed_erase_orphans",
     ]
 
 
+def test_every_app_that_can_lose_data_to_a_withdrawal_answers_for_its_impact():
+    assert _names(hooks.withdrawal_impact.subscribers()) == ["media_vault.subscribers.withdrawal_impact_of_uploads"]
+
+
 def test_subscribing_the_same_function_twice_registers_it_once(monkeypatch):
-    monkeypatch.setattr(hooks, "_consent_changed", [])
+    monkeypatch.setattr(hooks.consent_changed, "_subscribers", [])
 
     def listener(change):
         pass
 
-    hooks.consent_changed_subscribe(listener)
-    hooks.consent_changed_subscribe(listener)
+    hooks.consent_changed.subscribe(listener)
+    hooks.consent_changed.subscribe(listener)
 
-    assert hooks.consent_changed_subscribers() == (listener,)
+    assert hooks.consent_changed.subscribers() == (listener,)
 
 
 def test_each_decision_is_announced_with_its_ledger_event(subject, monkeypatch):
     heard = []
-    monkeypatch.setattr(hooks, "_consent_changed", [heard.append])
+    monkeypatch.setattr(hooks.consent_changed, "_subscribers", [heard.append])
     purpose = PurposeFactory()
 
     granted = consent_grant(subject=subject, purpose_slug=purpose.slug, actor=subject)
@@ -53,7 +57,7 @@ def test_a_failing_subscriber_rolls_the_decision_back(subject, monkeypatch):
     def broken(change):
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr(hooks, "_consent_changed", [broken])
+    monkeypatch.setattr(hooks.consent_changed, "_subscribers", [broken])
     purpose = PurposeFactory()
 
     with pytest.raises(RuntimeError), transaction.atomic():
