@@ -1,9 +1,15 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from consents.hooks import WithdrawalImpact
+
 
 class ConsentDecisionForm(forms.Form):
-    """One decision for one purpose: grant or withdraw, with the same effort."""
+    """One decision for one purpose: grant or withdraw, with the same effort.
+
+    A withdrawal that erases or takes anything down needs the person's confirmation first; the confirming form
+    carries what they were shown, so a withdrawal that would now erase more asks again (nothing by surprise).
+    """
 
     decision = forms.ChoiceField(
         choices=[("grant", _("Grant")), ("withdraw", _("Withdraw"))],
@@ -12,7 +18,18 @@ class ConsentDecisionForm(forms.Form):
             "invalid_choice": _("Choose to grant or to withdraw."),
         },
     )
+    confirmed_uploads = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    confirmed_appearances = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     @property
     def granted(self) -> bool:
         return self.cleaned_data["decision"] == "grant"
+
+    def confirms(self, impact: WithdrawalImpact) -> bool:
+        """Whether the person confirmed at least this impact (nothing to confirm when nothing would go)."""
+        if not impact.anything:
+            return True
+        uploads, appearances = self.cleaned_data["confirmed_uploads"], self.cleaned_data["confirmed_appearances"]
+        if uploads is None:
+            return False
+        return impact.within(uploads=uploads, appearances=appearances or 0)

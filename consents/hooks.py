@@ -75,6 +75,10 @@ class WithdrawalImpact:
     def anything(self) -> bool:
         return bool(self.uploads_to_erase or self.appearances_to_take_down)
 
+    def within(self, *, uploads: int, appearances: int) -> bool:
+        """True when the person agreed to at least this much (the impact has not grown since they were asked)."""
+        return self.uploads_to_erase <= uploads and self.appearances_to_take_down <= appearances
+
     def __add__(self, other: "WithdrawalImpact") -> "WithdrawalImpact":
         by_app = dict(self.uploads_by_app)
         for app, uploads in other.uploads_by_app.items():

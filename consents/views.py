@@ -3,21 +3,29 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.generic import TemplateView, View
 
 from config.errors import DomainError
 from consents.forms import ConsentDecisionForm
+from consents.hooks import WithdrawalImpact
 from consents.models import Channel, ConsentStateName
-from consents.selectors import consent_history_for_subject, consent_states_for_subject
+from consents.selectors import consent_history_for_subject, consent_states_for_subject, consent_withdrawal_impact
 from consents.services import consent_decide
 
+CARD_TAG = "purpose:"  # a message's extra tag naming the purpose card it belongs in
 
-def consent_page_context(*, subject) -> dict:
-    statuses = consent_states_for_subject(subject=subject)
+
+def consent_page_context(*, request) -> dict:
+    """The page's rows, each with the messages about its own card, so feedback shows where the person looks."""
+    statuses = consent_states_for_subject(subject=request.user)
+    notes = list(messages.get_messages(request))
+    cards = {CARD_TAG + status.purpose_slug for status in statuses}
     return {
-        "statuses": statuses,
+        "rows": [(status, [n for n in notes if n.extra_tags == CARD_TAG + status.purpose_slug]) for status in statuses],
+        "page_messages": [n for n in notes if n.extra_tags not in cards],  # general ones, or a card not shown
         "reconsent_needed": [s for s in statuses if s.state == ConsentStateName.RECONSENT_REQUIRED],
-        "history": consent_history_for_subject(subject=subject)[:100],
+        "history": consent_history_for_subject(subject=request.user)[:100],
     }
 
 
@@ -27,38 +35,71 @@ class ConsentListView(LoginRequiredMixin, TemplateView):
     template_name = "consents/consent_list.html"
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), **consent_page_context(subject=self.request.user)}
+        return {**super().get_context_data(**kwargs), **consent_page_context(request=self.request)}
 
 
-def _decided_message(event) -> str:
-    """What the page says after a decision: the purpose in words and where it now stands."""
+def uploads_in_words(impact: WithdrawalImpact) -> tuple[str, str]:
+    """What would go, in words: ("2 photos", "1 you uploaded, 1 held by Cameo Studio")."""
+    parts = [_("%(n)s you uploaded") % {"n": impact.own_uploads}] if impact.own_uploads else []
+    parts += [_("%(n)s held by %(app)s") % {"n": n, "app": app} for app, n in impact.uploads_by_app.items()]
+    total = ngettext("%(n)s photo", "%(n)s photos", impact.uploads_to_erase) % {"n": impact.uploads_to_erase}
+    return total, ", ".join(parts)
+
+
+def _decided_message(event, impact: WithdrawalImpact | None) -> str:
+    """What the page says after a decision: the purpose in words, where it now stands, and what goes."""
     verb = _("granted") if event.granted else _("withdrawn")
-    return _("“%(title)s” is now %(verb)s.") % {"title": event.purpose.title, "verb": verb}
+    said = _("“%(title)s” is now %(verb)s.") % {"title": event.purpose.title, "verb": verb}
+    if impact and impact.uploads_to_erase:
+        total, parts = uploads_in_words(impact)
+        said += " " + ngettext(
+            "%(total)s is being deleted for good: %(parts)s.",
+            "%(total)s are being deleted for good: %(parts)s.",
+            impact.uploads_to_erase,
+        ) % {"total": total, "parts": parts}
+    return said
 
 
 class ConsentDecideView(LoginRequiredMixin, View):
-    """Form post -> consent_decide -> redirect with a message; htmx gets the updated section instead."""
+    """Form post -> consent_decide -> back to the page; a withdrawal that would erase anything asks first."""
 
     http_method_names = ["post"]
 
     def post(self, request, purpose: str):
         form = ConsentDecisionForm(request.POST)
         if not form.is_valid():
-            messages.error(request, form.errors["decision"][0])
-            return self.consent_page_or_section(request)
-        subject = request.user
+            messages.error(request, next(iter(form.errors.values()))[0], extra_tags=CARD_TAG + purpose)
+            return self.consent_page_or_section(request, purpose)
         try:
+            impact = None if form.granted else consent_withdrawal_impact(subject=request.user, purpose_slug=purpose)
+            if impact is not None and not form.confirms(impact):
+                return self.confirmation(request, purpose, impact)
             event = consent_decide(
-                subject=subject, purpose_slug=purpose, granted=form.granted, channel=Channel.WEB, actor=subject
+                subject=request.user,
+                purpose_slug=purpose,
+                granted=form.granted,
+                channel=Channel.WEB,
+                actor=request.user,
             )
         except DomainError as error:
-            messages.error(request, error.detail)
+            messages.error(request, error.detail, extra_tags=CARD_TAG + purpose)
         else:
-            messages.success(request, _decided_message(event))
-        return self.consent_page_or_section(request)
+            messages.success(request, _decided_message(event, impact), extra_tags=CARD_TAG + purpose)
+        return self.consent_page_or_section(request, purpose)
 
-    def consent_page_or_section(self, request):
-        """htmx swaps in the updated section; without JavaScript the browser goes back to the page."""
+    def confirmation(self, request, purpose: str, impact: WithdrawalImpact):
+        """Nothing erased by surprise: a page without JavaScript, a dialog in the purpose's card with htmx."""
+        status = next(s for s in consent_states_for_subject(subject=request.user) if s.purpose_slug == purpose)
+        total, parts = uploads_in_words(impact)
+        context = {"status": status, "impact": impact, "uploads_total": total, "uploads_parts": parts}
+        if not request.htmx:
+            return render(request, "consents/withdraw_confirm.html", context)
+        response = render(request, "consents/_withdraw_confirm.html", {**context, "in_dialog": True})
+        response["HX-Retarget"], response["HX-Reswap"] = f"#confirm-{purpose}", "innerHTML"
+        return response
+
+    def consent_page_or_section(self, request, purpose: str):
+        """htmx swaps in the updated section; without JavaScript the browser goes back to the purpose's card."""
         if request.htmx:
-            return render(request, "consents/_consent_main.html", consent_page_context(subject=request.user))
-        return redirect(reverse("consents:consent_list"))
+            return render(request, "consents/_consent_main.html", consent_page_context(request=request))
+        return redirect(reverse("consents:consent_list") + f"#purpose-{purpose}")

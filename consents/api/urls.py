@@ -1,8 +1,13 @@
 from django.urls import path
 
-from consents.api.views import MeConsentListApi, MeConsentUpdateApi
+from consents.api.views import MeConsentListApi, MeConsentUpdateApi, MeConsentWithdrawalImpactApi
 
 urlpatterns = [
     path("me/consents/", MeConsentListApi.as_view(), name="me_consent_list"),
     path("me/consents/<str:purpose>/", MeConsentUpdateApi.as_view(), name="me_consent_update"),
+    path(
+        "me/consents/<str:purpose>/withdrawal-impact/",
+        MeConsentWithdrawalImpactApi.as_view(),
+        name="me_consent_withdrawal_impact",
+    ),
 ]

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consents.models import Channel, ConsentStateName
-from consents.selectors import consent_states_for_subject, consent_status_get
+from consents.selectors import consent_states_for_subject, consent_status_get, consent_withdrawal_impact
 from consents.services import consent_decide
 
 
@@ -18,6 +18,12 @@ class MeConsentOutputSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=ConsentStateName.choices)
     purpose_version = serializers.IntegerField(allow_null=True)
     changed_at = serializers.DateTimeField(allow_null=True)
+
+
+class MeConsentDecisionOutputSerializer(MeConsentOutputSerializer):
+    uploads_to_erase = serializers.IntegerField(
+        help_text="Face uploads this decision leaves with no granted purpose: they are erased within minutes (0 for a grant)."
+    )
 
 
 class MeConsentListApi(APIView):
@@ -48,18 +54,51 @@ class MeConsentUpdateApi(APIView):
                 raise serializers.ValidationError({"granted": ["Must be true or false."]})
             return super().to_internal_value(data)
 
-    @extend_schema(operation_id="me_consents_update", request=InputSerializer, responses=MeConsentOutputSerializer)
+    @extend_schema(
+        operation_id="me_consents_update", request=InputSerializer, responses=MeConsentDecisionOutputSerializer
+    )
     def put(self, request, purpose: str):
         if not isinstance(request.data, dict):
             raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        granted = body.validated_data["granted"]
+        impact = None if granted else consent_withdrawal_impact(subject=request.user, purpose_slug=purpose)
         event = consent_decide(
-            subject=request.user,
-            purpose_slug=purpose,
-            granted=body.validated_data["granted"],
-            channel=Channel.API,
-            actor=request.user,
+            subject=request.user, purpose_slug=purpose, granted=granted, channel=Channel.API, actor=request.user
         )
         status = consent_status_get(subject=request.user, purpose=event.purpose)
-        return Response(MeConsentOutputSerializer(status).data)
+        data = {**MeConsentOutputSerializer(status).data, "uploads_to_erase": impact.uploads_to_erase if impact else 0}
+        return Response(data)
+
+
+class MeConsentWithdrawalImpactApi(APIView):
+    """Nothing erased by surprise: what withdrawing this purpose now would erase or take down, before deciding."""
+
+    permission_classes = [IsAuthenticated]
+
+    class OutputSerializer(serializers.Serializer):
+        class AppUploadsSerializer(serializers.Serializer):
+            app = serializers.CharField(help_text="The connected app's name.")
+            uploads = serializers.IntegerField()
+
+            class Meta:
+                ref_name = "WithdrawalImpactApp"
+
+        uploads_to_erase = serializers.IntegerField(help_text="Face uploads left with no granted purpose, in all.")
+        by_app = AppUploadsSerializer(many=True, help_text="Of those, the ones each connected app holds.")
+        appearances_to_take_down = serializers.IntegerField()
+
+        class Meta:
+            ref_name = "WithdrawalImpact"
+
+    @extend_schema(operation_id="me_consents_withdrawal_impact", responses=OutputSerializer)
+    def get(self, request, purpose: str):
+        impact = consent_withdrawal_impact(subject=request.user, purpose_slug=purpose)
+        return Response(
+            {
+                "uploads_to_erase": impact.uploads_to_erase,
+                "by_app": [{"app": app, "uploads": n} for app, n in impact.uploads_by_app.items()],
+                "appearances_to_take_down": impact.appearances_to_take_down,
+            }
+        )

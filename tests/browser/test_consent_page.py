@@ -6,6 +6,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from consents.services import purpose_publish_version
+from media_vault.models import FaceUpload
+from tests.media_vault.factories import FaceUploadFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,7 +47,8 @@ def test_grant_and_withdraw_with_htmx_swap_the_section_without_a_reload(signed_i
     expect(history_rows(page)).to_have_count(2)
     expect(history_rows(page).first).to_contain_text("Make avatars of me")
     expect(history_rows(page).first).to_contain_text("Granted")
-    expect(page.get_by_role("status")).to_contain_text("“Make avatars of me” is now granted.")
+    # (feedback shows in the card that changed, where the person is looking, and is announced)
+    expect(purpose_card(page, "avatar").get_by_role("status")).to_contain_text("“Make avatars of me” is now granted.")
 
     # when the subject withdraws another purpose, this time from the keyboard
     purpose_card(page, "training").get_by_role("button", name="Withdraw consent").focus()
@@ -84,13 +87,15 @@ def test_without_javascript_the_form_posts_and_redirects_back(no_js_page, live_s
     # when the subject grants one purpose and withdraws another with plain form posts
     with page.expect_navigation():
         purpose_card(page, "avatar").get_by_role("button", name="Grant consent").click()
-    expect(page.get_by_role("status")).to_contain_text("“Make avatars of me” is now granted.")
+    expect(purpose_card(page, "avatar").get_by_role("status")).to_contain_text("“Make avatars of me” is now granted.")
     with page.expect_navigation():
         purpose_card(page, "training").get_by_role("button", name="Withdraw consent").click()
 
     # then each post redirected back to the page, which shows the new states and both new rows
-    assert page.url == f"{live_server.url}/consents/"
-    expect(page.get_by_role("status")).to_contain_text("“Train models on my face” is now withdrawn.")
+    assert page.url == f"{live_server.url}/consents/#purpose-training"  # back at the card that changed
+    expect(purpose_card(page, "training").get_by_role("status")).to_contain_text(
+        "“Train models on my face” is now withdrawn."
+    )
     expect(page.get_by_test_id("state-avatar")).to_have_text("Granted")
     expect(page.get_by_test_id("state-training")).to_have_text("Withdrawn")
     expect(history_rows(page)).to_have_count(3)
@@ -132,3 +137,41 @@ def test_consent_page_has_no_csp_violations_or_script_errors(signed_in_page, pag
     assert page.evaluate("window.__cspViolations") == []
     assert page_watch.csp_violations == []
     assert page_watch.page_errors == []
+
+
+def test_a_withdrawal_that_deletes_a_photo_asks_in_a_dialog_first(signed_in_page, subject_with_grant, purposes):
+    # given a photo kept only for `training`
+    page = signed_in_page
+    FaceUploadFactory(subject=subject_with_grant, purposes=[purposes["training"]])
+    page.reload()
+
+    # when the subject withdraws it, the question appears in the purpose's card and nothing has changed yet
+    purpose_card(page, "training").get_by_role("button", name="Withdraw consent").click()
+    dialog = purpose_card(page, "training").get_by_role("dialog")
+    expect(dialog).to_contain_text("This permanently deletes 1 photo: 1 you uploaded.")
+    expect(page.get_by_test_id("state-training")).to_have_text("Granted")
+    assert FaceUpload.objects.filter(subject=subject_with_grant).count() == 1
+
+    # then confirming withdraws and says, in the card, what is being deleted
+    dialog.get_by_role("button", name="Withdraw and delete 1 photo").click()
+    expect(page.get_by_test_id("state-training")).to_have_text("Withdrawn")
+    expect(purpose_card(page, "training").get_by_role("status")).to_contain_text(
+        "1 photo is being deleted for good: 1 you uploaded."
+    )
+    expect(purpose_card(page, "training").get_by_role("dialog")).to_have_count(0)
+
+
+def test_without_javascript_a_withdrawal_that_deletes_asks_on_a_page(no_js_page, subject_with_grant, purposes):
+    page = no_js_page
+    FaceUploadFactory(subject=subject_with_grant, purposes=[purposes["training"]])
+    page.reload()
+
+    with page.expect_navigation():
+        purpose_card(page, "training").get_by_role("button", name="Withdraw consent").click()
+    expect(page.get_by_role("heading", level=2)).to_have_text("Withdraw “Train models on my face”?")
+    expect(page.get_by_role("link", name="Keep my consent")).to_be_visible()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Withdraw and delete 1 photo").click()
+
+    expect(page.get_by_test_id("state-training")).to_have_text("Withdrawn")
+    expect(purpose_card(page, "training").get_by_role("status")).to_contain_text("1 photo is being deleted for good")

@@ -147,7 +147,7 @@ def test_withdraw_redirects_to_the_page_with_a_success_message(subject_client, s
 
     response = _post_decision(subject_client, purpose.slug, "withdraw")
 
-    assertRedirects(response, PAGE_URL, fetch_redirect_response=False)
+    assertRedirects(response, PAGE_URL + f"#purpose-{purpose.slug}", fetch_redirect_response=False)
     page = subject_client.get(PAGE_URL)
     assertContains(page, "message-success")
     assertContains(page, "“Let other people use my likeness” is now withdrawn.")
@@ -166,7 +166,7 @@ def test_withdraw_changes_the_state_at_once(subject_client, subject, purpose):
 def test_grant_changes_the_state_to_granted(subject_client, subject, purpose):
     response = _post_decision(subject_client, purpose.slug, "grant")
 
-    assertRedirects(response, PAGE_URL, fetch_redirect_response=False)
+    assertRedirects(response, PAGE_URL + f"#purpose-{purpose.slug}", fetch_redirect_response=False)
     assert consent_status_get(subject=subject, purpose=purpose).state == "granted"
 
 

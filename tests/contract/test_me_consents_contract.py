@@ -82,7 +82,7 @@ def test_put_answers_200_with_one_row_of_the_contract_fields(me_api):
     )
 
     assert response.status_code == HTTPStatus.OK
-    assert set(response.json()) == ROW_KEYS
+    assert set(response.json()) == ROW_KEYS | {"uploads_to_erase"}  # the row, and what the decision erases
     assert (response.json()["purpose"], response.json()["state"]) == ("cameos", "granted")
 
 
@@ -119,6 +119,23 @@ def test_openapi_schema_documents_the_row_fields_and_states(client):
 
     ref = schema["paths"][UPDATE_PATH]["put"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     row = components[ref.rsplit("/", 1)[-1]]
-    assert set(row["properties"]) == ROW_KEYS
+    assert set(row["properties"]) == ROW_KEYS | {"uploads_to_erase"}
     state_enum = components[row["properties"]["state"]["$ref"].rsplit("/", 1)[-1]]
     assert set(state_enum["enum"]) == STATES
+
+
+def test_withdrawal_impact_answers_the_three_members_of_the_contract(me_api):
+    PurposeFactory(slug="cameos")
+
+    response = me_api.get("/api/v1/me/consents/cameos/withdrawal-impact/")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"uploads_to_erase": 0, "by_app": [], "appearances_to_take_down": 0}
+
+
+def test_withdrawal_impact_of_an_unknown_purpose_is_a_404_problem(me_api):
+    response = me_api.get("/api/v1/me/consents/no-such-purpose/withdrawal-impact/")
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "not_found"
