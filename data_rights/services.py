@@ -186,20 +186,45 @@ def _notify(*, subject: User | None, template: str, context: dict, email: str | 
 # --- Erasure -------------------------------------------------------------------------------------
 
 
+def _erasure_open(*, subject: User, notify_email: str) -> DataRequest:
+    """Rule 7, at once: the erasure row, the account disabled and every session ended (caller's transaction)."""
+    try:
+        with transaction.atomic():
+            erasure = DataRequest.objects.create(
+                subject=subject, kind=DataRequest.Kind.ERASURE, notify_email=notify_email
+            )
+    except IntegrityError as error:
+        raise ErasureInProgress() from error
+    account_disable(subject=subject)
+    return erasure
+
+
 @transaction.atomic
 def erasure_request(*, subject: User, password: str) -> DataRequest:
     """Rule 7, at once: check the password, disable the account, end every session; then erase in the background."""
     if not subject.check_password(password):
         raise InvalidPassword()
-    try:
-        with transaction.atomic():
-            erasure = DataRequest.objects.create(
-                subject=subject, kind=DataRequest.Kind.ERASURE, notify_email=subject.email
-            )
-    except IntegrityError as error:
-        raise ErasureInProgress() from error
-    account_disable(subject=subject)
+    erasure = _erasure_open(subject=subject, notify_email=subject.email)
     transaction.on_commit(lambda: _enqueue(request_id=erasure.pk, kind=DataRequest.Kind.ERASURE))
+    return erasure
+
+
+def subject_erase_now(*, subject: User) -> DataRequest:
+    """Rule 7 for operators' commands (the demo reset): the same erasure and receipt, run to the end in this process.
+
+    An erasure the subject already asked for is taken up rather than doubled. No receipt email: the subject did not
+    ask. Raises ErasureInProgress while a worker holds the job; a crash leaves the row for the beat sweep.
+    """
+    erasure = DataRequest.objects.filter(
+        subject=subject, kind=DataRequest.Kind.ERASURE, status__in=DataRequest.ACTIVE
+    ).first()
+    if erasure is None:
+        with transaction.atomic():
+            erasure = _erasure_open(subject=subject, notify_email="")
+    subject_erase(request_id=erasure.pk)
+    erasure.refresh_from_db()
+    if erasure.status != DataRequest.Status.DONE:
+        raise ErasureInProgress()
     return erasure
 
 

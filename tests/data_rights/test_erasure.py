@@ -15,9 +15,9 @@ from django.db import models
 from django.test import Client
 
 from consents.models import ConsentEvent, ConsentState
-from data_rights.exceptions import InvalidPassword
+from data_rights.exceptions import ErasureInProgress, InvalidPassword
 from data_rights.models import DataRequest
-from data_rights.services import erasure_request, subject_erase
+from data_rights.services import erasure_request, subject_erase, subject_erase_now
 from media_vault.models import AccessEvent, FaceUpload
 from media_vault.selectors import upload_image_bytes
 from partners.models import Link, WebhookEvent
@@ -244,3 +244,39 @@ def test_receipt_address_is_forgotten_even_when_the_mail_cannot_be_sent(holdings
     erasure.refresh_from_db()
     assert erasure.status == DataRequest.Status.DONE
     assert erasure.notify_email == ""
+
+
+# --- At once, for operators' commands (the demo reset) ------------------------------------------
+
+
+def test_subject_erase_now_erases_everything_and_sends_no_receipt(holdings, mailoutbox):
+    erasure = subject_erase_now(subject=holdings.subject)
+
+    assert erasure.status == DataRequest.Status.DONE
+    assert erasure.subject is None
+    assert erasure.receipt["face_uploads"] == 2
+    assert not User.objects.filter(pk=holdings.subject.pk).exists()
+    assert not [m for m in mailoutbox if "erased" in m.subject]
+
+
+def test_subject_erase_now_takes_up_the_erasure_the_subject_asked_for(
+    subject, password, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):  # the background job never ran
+        asked = erasure_request(subject=subject, password=password)
+
+    erasure = subject_erase_now(subject=subject)
+
+    assert erasure.pk == asked.pk
+    assert DataRequest.objects.filter(kind=DataRequest.Kind.ERASURE).count() == 1
+
+
+def test_subject_erase_now_refuses_while_a_worker_holds_the_job(subject, password, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        asked = erasure_request(subject=subject, password=password)
+    DataRequest.objects.filter(pk=asked.pk).update(status=DataRequest.Status.RUNNING, lease_until=asked.deadline)
+
+    with pytest.raises(ErasureInProgress):
+        subject_erase_now(subject=subject)
+
+    assert User.objects.filter(pk=subject.pk).exists()
