@@ -141,8 +141,8 @@ def export_build(*, request_id, now: datetime | None = None) -> DataRequest | No
         vault_object_delete(name=name)
         return None
     _notify(
-        subject=subject,
-        template="data_rights/email/export_ready.txt",
+        address=subject.email,
+        template_prefix="data_rights/email/export_ready",
         context={"expires_at": finished + EXPORT_LIFETIME},
     )
     logger.info("export ready request=%s size=%s uploads=%s", job.pk, size, len(uploads))
@@ -174,13 +174,12 @@ def exports_expire(*, now: datetime | None = None) -> int:
     return expired
 
 
-def _notify(*, subject: User | None, template: str, context: dict, email: str | None = None) -> None:
-    address = email or (subject.email if subject else None)
-    if not address:
-        return
-    body = render_to_string(template, {**context, "site_url": settings.SITE_URL})
-    subject_line, _, text = body.partition("\n")
-    send_mail(subject_line.strip(), text.strip(), None, [address])
+def _notify(*, address: str, template_prefix: str, context: dict) -> None:
+    """Send one email as allauth does: `<prefix>_subject.txt`, and `_message.txt` with `_message.html` as its HTML part."""
+    subject_line = " ".join(render_to_string(f"{template_prefix}_subject.txt", context).split())
+    text = render_to_string(f"{template_prefix}_message.txt", context).strip()
+    html = render_to_string(f"{template_prefix}_message.html", context)
+    send_mail(subject_line, text, None, [address], html_message=html)
 
 
 # --- Erasure -------------------------------------------------------------------------------------
@@ -247,10 +246,9 @@ def subject_erase(*, request_id, now: datetime | None = None) -> DataRequest | N
     if email:
         try:
             _notify(
-                subject=None,
-                email=email,
-                template="data_rights/email/erasure_receipt.txt",
-                context={"request": DataRequest.objects.get(pk=job.pk)},
+                address=email,
+                template_prefix="data_rights/email/erasure_receipt",
+                context={"erasure": DataRequest.objects.get(pk=job.pk)},
             )
         except Exception as error:  # the job is done and never runs again: keep no address for a failed mail
             logger.warning("erasure receipt not sent request=%s: %s", job.pk, type(error).__name__)
