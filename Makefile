@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 CHROMIUM ?= /usr/lib/chromium/chromium
 
-.PHONY: run test install browser lint migrate worker beat
+.PHONY: run demo-reset test install browser lint migrate worker beat
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -18,10 +18,18 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 ## Serve the portal with demo data on the embedded default (SQLite, local files, eager Celery).
+## `make run PORT=8001` (and HOST=...) serves elsewhere; links in emails follow unless SITE_URL is set.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: migrate
 	$(PY) manage.py seed_demo
-	@echo "Serving http://127.0.0.1:8000  (staff admin: http://127.0.0.1:8000/admin/)"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@echo "Serving http://$(HOST):$(PORT)  (staff admin: http://$(HOST):$(PORT)/admin/)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## Put the demo back as seeded (only the demo accounts, purposes and partner; nobody else's data).
+demo-reset: migrate
+	$(PY) manage.py seed_demo --reset
 
 ## Debian's Chromium for the browser tests (Playwright's own browser download cannot work here).
 browser:

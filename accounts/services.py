@@ -1,9 +1,13 @@
+from urllib.parse import urlsplit
+
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
+from django.contrib.sites.models import Site
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -76,3 +80,12 @@ def account_delete(*, subject: User) -> dict[str, int]:
     """Rule 7, last step: the account row itself."""
     subject.delete()
     return {"accounts": 1}
+
+
+def site_update_from_settings(*, using: str = "default") -> Site:
+    """Name the portal in allauth's emails: the current Site takes PORTAL_NAME and SITE_URL's host (not example.com)."""
+    site, _ = Site.objects.using(using).update_or_create(
+        pk=settings.SITE_ID,
+        defaults={"name": str(settings.PORTAL_NAME)[:50], "domain": urlsplit(settings.SITE_URL).netloc[:100]},
+    )
+    return site

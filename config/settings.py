@@ -15,6 +15,7 @@ import environ
 from boto3.s3.transfer import TransferConfig
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -30,6 +31,8 @@ SECRET_KEY = _SECRET_KEY or "insecure-local-only-key-do-not-deploy"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Every email names the portal; `migrate` also gives the Sites framework's Site this name and SITE_URL's host.
+PORTAL_NAME = _("Face privacy portal")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -127,7 +130,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Face privacy] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = format_lazy("[{}] ", PORTAL_NAME)
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # allauth's default limits (login_failed, signup, password reset, ...) stay on; stated for clarity.
 ACCOUNT_RATE_LIMITS = {
@@ -338,5 +341,3 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
-
-PORTAL_NAME = _("Face privacy portal")

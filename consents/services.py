@@ -165,7 +165,7 @@ def purpose_publish_version(
 def purpose_update(
     *,
     purpose: Purpose,
-    actor: User,
+    actor: User | None,
     title: str,
     description: str,
     retention_days: int,
@@ -174,7 +174,10 @@ def purpose_update(
     requires_reconsent: bool = False,
     change_note: str = "",
 ) -> PurposeVersion | None:
-    """Rule 3: new text or retention (or a call for re-consent) publishes a version; order and activity do not."""
+    """Rule 3: new text or retention (or a call for re-consent) publishes a version; order and activity do not.
+
+    Audited (rule 8) with the staff member as actor; None is a command (the demo reset).
+    """
     stored = Purpose.objects.select_for_update().get(pk=purpose.pk)
     plain = {
         field: value

@@ -141,8 +141,8 @@ def export_build(*, request_id, now: datetime | None = None) -> DataRequest | No
         vault_object_delete(name=name)
         return None
     _notify(
-        subject=subject,
-        template="data_rights/email/export_ready.txt",
+        address=subject.email,
+        template_prefix="data_rights/email/export_ready",
         context={"expires_at": finished + EXPORT_LIFETIME},
     )
     logger.info("export ready request=%s size=%s uploads=%s", job.pk, size, len(uploads))
@@ -174,16 +174,28 @@ def exports_expire(*, now: datetime | None = None) -> int:
     return expired
 
 
-def _notify(*, subject: User | None, template: str, context: dict, email: str | None = None) -> None:
-    address = email or (subject.email if subject else None)
-    if not address:
-        return
-    body = render_to_string(template, {**context, "site_url": settings.SITE_URL})
-    subject_line, _, text = body.partition("\n")
-    send_mail(subject_line.strip(), text.strip(), None, [address])
+def _notify(*, address: str, template_prefix: str, context: dict) -> None:
+    """Send one email as allauth does: `<prefix>_subject.txt`, and `_message.txt` with `_message.html` as its HTML part."""
+    subject_line = " ".join(render_to_string(f"{template_prefix}_subject.txt", context).split())
+    text = render_to_string(f"{template_prefix}_message.txt", context).strip()
+    html = render_to_string(f"{template_prefix}_message.html", context)
+    send_mail(subject_line, text, None, [address], html_message=html)
 
 
 # --- Erasure -------------------------------------------------------------------------------------
+
+
+def _erasure_open(*, subject: User, notify_email: str) -> DataRequest:
+    """Rule 7, at once: the erasure row, the account disabled and every session ended (caller's transaction)."""
+    try:
+        with transaction.atomic():
+            erasure = DataRequest.objects.create(
+                subject=subject, kind=DataRequest.Kind.ERASURE, notify_email=notify_email
+            )
+    except IntegrityError as error:
+        raise ErasureInProgress() from error
+    account_disable(subject=subject)
+    return erasure
 
 
 @transaction.atomic
@@ -191,15 +203,27 @@ def erasure_request(*, subject: User, password: str) -> DataRequest:
     """Rule 7, at once: check the password, disable the account, end every session; then erase in the background."""
     if not subject.check_password(password):
         raise InvalidPassword()
-    try:
-        with transaction.atomic():
-            erasure = DataRequest.objects.create(
-                subject=subject, kind=DataRequest.Kind.ERASURE, notify_email=subject.email
-            )
-    except IntegrityError as error:
-        raise ErasureInProgress() from error
-    account_disable(subject=subject)
+    erasure = _erasure_open(subject=subject, notify_email=subject.email)
     transaction.on_commit(lambda: _enqueue(request_id=erasure.pk, kind=DataRequest.Kind.ERASURE))
+    return erasure
+
+
+def subject_erase_now(*, subject: User) -> DataRequest:
+    """Rule 7 for operators' commands (the demo reset): the same erasure and receipt, run to the end in this process.
+
+    An erasure the subject already asked for is taken up rather than doubled. No receipt email: the subject did not
+    ask. Raises ErasureInProgress while a worker holds the job; a crash leaves the row for the beat sweep.
+    """
+    erasure = DataRequest.objects.filter(
+        subject=subject, kind=DataRequest.Kind.ERASURE, status__in=DataRequest.ACTIVE
+    ).first()
+    if erasure is None:
+        with transaction.atomic():
+            erasure = _erasure_open(subject=subject, notify_email="")
+    subject_erase(request_id=erasure.pk)
+    erasure.refresh_from_db()
+    if erasure.status != DataRequest.Status.DONE:
+        raise ErasureInProgress()
     return erasure
 
 
@@ -222,10 +246,9 @@ def subject_erase(*, request_id, now: datetime | None = None) -> DataRequest | N
     if email:
         try:
             _notify(
-                subject=None,
-                email=email,
-                template="data_rights/email/erasure_receipt.txt",
-                context={"request": DataRequest.objects.get(pk=job.pk)},
+                address=email,
+                template_prefix="data_rights/email/erasure_receipt",
+                context={"erasure": DataRequest.objects.get(pk=job.pk)},
             )
         except Exception as error:  # the job is done and never runs again: keep no address for a failed mail
             logger.warning("erasure receipt not sent request=%s: %s", job.pk, type(error).__name__)

@@ -1,6 +1,12 @@
-"""Demo data for `seed_demo`: realistic purposes for face data and two demo subjects. Idempotent."""
+"""Demo data for `seed_demo`: realistic purposes for face data and two demo subjects. Idempotent.
 
-from dataclasses import dataclass
+`seed_demo --reset` puts the demo back as seeded after people have used it, through the apps' own services: the
+demo subjects are erased as any erasure is (rule 7), the demo purposes and partner are restored as staff would
+restore them, then the demo is seeded again. Nothing else is touched: other people, their consents and uploads,
+their links to the demo partner, and staff accounts stay as they are.
+"""
+
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -8,11 +14,12 @@ from django.db import transaction
 
 from accounts.services import subject_create
 from consents.models import Purpose
-from consents.services import consent_grant, purpose_create
+from consents.services import consent_grant, purpose_create, purpose_update
+from data_rights.services import subject_erase_now
 from media_vault.models import FaceUpload
 from media_vault.services import upload_ingest
-from partners.models import Link, Partner
-from partners.services import link_code_create, link_redeem, partner_create
+from partners.models import PARTNER_SCOPES, Link, Partner
+from partners.services import link_code_create, link_redeem, partner_create, partner_update
 
 DEMO_PASSWORD = "demo-portal-2026"
 
@@ -56,6 +63,7 @@ DEMO_SUBJECTS = [
 
 
 DEMO_PARTNER = "Cameo Studio (demo)"
+DEMO_PARTNER_CONTACT = "privacy@cameo.example"
 DEMO_ASSETS = Path(__file__).resolve().parent / "assets"  # crops of NASA's public-domain astronaut portrait
 
 
@@ -66,6 +74,9 @@ class DemoSeedResult:
     password: str
     partner_created: bool
     uploads_created: int
+    subjects_erased: int = 0  # by --reset
+    purposes_restored: int = 0  # by --reset
+    partner_restored: bool = False  # by --reset
 
 
 @transaction.atomic
@@ -96,7 +107,7 @@ def _demo_partner_and_uploads() -> tuple[bool, int]:
     partner = Partner.objects.filter(name=DEMO_PARTNER).first()
     partner_created = partner is None
     if partner is None:
-        partner = partner_create(name=DEMO_PARTNER, contact_email="privacy@cameo.example").partner
+        partner = partner_create(name=DEMO_PARTNER, contact_email=DEMO_PARTNER_CONTACT).partner
     if not Link.objects.filter(partner=partner, subject=subject, unlinked_at__isnull=True).exists():
         _, code = link_code_create(subject=subject)  # the way a person connects an app
         link_redeem(partner=partner, code=code)
@@ -113,3 +124,47 @@ def _demo_partner_and_uploads() -> tuple[bool, int]:
         )
         uploads_created = 2
     return partner_created, uploads_created
+
+
+def demo_reset() -> DemoSeedResult:
+    """Put the demo subjects, purposes and partner back as seeded; running it twice is the same as once."""
+    subjects = get_user_model().objects.filter(
+        email__in=[spec["email"] for spec in DEMO_SUBJECTS], is_staff=False, is_superuser=False
+    )
+    subjects_erased = 0
+    for subject in subjects:
+        subject_erase_now(subject=subject)  # uploads, files, exports, links, consents, two-factor, sessions, account
+        subjects_erased += 1
+    with transaction.atomic():
+        purposes_restored = sum(
+            _demo_purpose_restore(position=position, spec=spec) for position, spec in enumerate(DEMO_PURPOSES)
+        )
+        partner_restored = _demo_partner_restore()
+    seeded = demo_seed()
+    return replace(
+        seeded, subjects_erased=subjects_erased, purposes_restored=purposes_restored, partner_restored=partner_restored
+    )
+
+
+def _demo_purpose_restore(*, position: int, spec: dict) -> bool:
+    """Seeded text, retention, order and activity (a changed text comes back as a new version: versions only grow)."""
+    purpose = Purpose.objects.filter(slug=spec["slug"]).first()
+    seeded = {"title": spec["title"], "description": spec["description"], "retention_days": spec["retention_days"]}
+    seeded.update(position=position, active=True)
+    if purpose is None or all(getattr(purpose, field) == value for field, value in seeded.items()):
+        return False
+    purpose_update(purpose=purpose, actor=None, **seeded)
+    return True
+
+
+def _demo_partner_restore() -> bool:
+    """The demo partner active again, with its seeded contact, no webhook URL and every scope."""
+    partner = Partner.objects.filter(name=DEMO_PARTNER).first()
+    seeded = {"contact_email": DEMO_PARTNER_CONTACT, "webhook_url": "", "active": True}
+    if partner is None or (
+        all(getattr(partner, field) == value for field, value in seeded.items())
+        and set(partner.scopes) == set(PARTNER_SCOPES)
+    ):
+        return False
+    partner_update(partner=partner, actor=None, name=DEMO_PARTNER, scopes=list(PARTNER_SCOPES), **seeded)
+    return True

@@ -15,9 +15,10 @@ from django.db import models
 from django.test import Client
 
 from consents.models import ConsentEvent, ConsentState
-from data_rights.exceptions import InvalidPassword
+from data_rights.exceptions import ErasureInProgress, InvalidPassword
 from data_rights.models import DataRequest
-from data_rights.services import erasure_request, subject_erase
+from data_rights.receipt import RECEIPT_WORDS
+from data_rights.services import erasure_request, subject_erase, subject_erase_now
 from media_vault.models import AccessEvent, FaceUpload
 from media_vault.selectors import upload_image_bytes
 from partners.models import Link, WebhookEvent
@@ -211,9 +212,32 @@ def test_receipt_email_is_sent_and_then_the_address_is_forgotten(holdings, passw
     erasure = _erase(holdings.subject, password)
     receipts = [m for m in mailoutbox if "erased" in m.subject]
     assert [m.to for m in receipts] == [[email]]
-    assert str(erasure.pk) in receipts[0].body
-    assert "face_uploads: 2" in receipts[0].body
+    assert f"/erasure-receipts/{erasure.pk}/" in receipts[0].body
     assert erasure.notify_email == ""
+
+
+def test_receipt_email_words_every_count_in_a_text_and_an_html_part(holdings, password, mailoutbox, settings):
+    erasure = _erase(holdings.subject, password)
+
+    (message,) = [m for m in mailoutbox if "erased" in m.subject]
+    (html, mimetype), *_ = message.alternatives
+    assert mimetype == "text/html"
+    assert "2 face photos and their 4 stored files (images and thumbnails)" in message.body
+    assert "without any link to you" in message.body
+    for part in (message.body, html):
+        assert str(settings.PORTAL_NAME) in part
+        assert f"{settings.SITE_URL}/erasure-receipts/{erasure.pk}/" in part
+        for key, count in erasure.receipt.items():
+            assert f"{key}:" not in part  # no raw key ("consent_events_anonymised: 6")
+            assert "_" not in key or key not in part
+            if count:
+                assert str(RECEIPT_WORDS[key] % {"count": count}) in part
+
+
+def test_every_count_an_erasure_makes_has_words(holdings, password):
+    erasure = _erase(holdings.subject, password)
+
+    assert set(erasure.receipt) <= set(RECEIPT_WORDS)
 
 
 def test_erasure_leaves_other_subjects_untouched(holdings, password, other_subject, avatar):
@@ -244,3 +268,39 @@ def test_receipt_address_is_forgotten_even_when_the_mail_cannot_be_sent(holdings
     erasure.refresh_from_db()
     assert erasure.status == DataRequest.Status.DONE
     assert erasure.notify_email == ""
+
+
+# --- At once, for operators' commands (the demo reset) ------------------------------------------
+
+
+def test_subject_erase_now_erases_everything_and_sends_no_receipt(holdings, mailoutbox):
+    erasure = subject_erase_now(subject=holdings.subject)
+
+    assert erasure.status == DataRequest.Status.DONE
+    assert erasure.subject is None
+    assert erasure.receipt["face_uploads"] == 2
+    assert not User.objects.filter(pk=holdings.subject.pk).exists()
+    assert not [m for m in mailoutbox if "erased" in m.subject]
+
+
+def test_subject_erase_now_takes_up_the_erasure_the_subject_asked_for(
+    subject, password, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):  # the background job never ran
+        asked = erasure_request(subject=subject, password=password)
+
+    erasure = subject_erase_now(subject=subject)
+
+    assert erasure.pk == asked.pk
+    assert DataRequest.objects.filter(kind=DataRequest.Kind.ERASURE).count() == 1
+
+
+def test_subject_erase_now_refuses_while_a_worker_holds_the_job(subject, password, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        asked = erasure_request(subject=subject, password=password)
+    DataRequest.objects.filter(pk=asked.pk).update(status=DataRequest.Status.RUNNING, lease_until=asked.deadline)
+
+    with pytest.raises(ErasureInProgress):
+        subject_erase_now(subject=subject)
+
+    assert User.objects.filter(pk=subject.pk).exists()

@@ -101,12 +101,24 @@ def test_export_ready_email_is_sent_and_holds_no_image_data(subject, avatar, mai
     message = mailoutbox[0]
     assert message.to == [subject.email]
     assert not message.attachments
-    assert not getattr(message, "alternatives", [])
     image = upload_image_bytes(upload=upload)
-    body = message.body
-    assert "data:image" not in body
-    assert base64.b64encode(image[:48]).decode() not in body
-    assert str(upload.pk) not in body
+    for body in (message.body, message.alternatives[0][0]):
+        assert "data:image" not in body
+        assert base64.b64encode(image[:48]).decode() not in body
+        assert str(upload.pk) not in body
+
+
+def test_export_ready_email_names_the_portal_in_a_text_and_an_html_part(subject, avatar, mailoutbox, settings):
+    export_build(request_id=export_request(subject=subject).pk)
+
+    (message,) = mailoutbox
+    (html, mimetype), *_ = message.alternatives
+    assert message.subject == "Your data export is ready"
+    assert mimetype == "text/html"
+    for part in (message.body, html):
+        assert str(settings.PORTAL_NAME) in part
+        assert f"{settings.SITE_URL}/your-data/" in part
+        assert "example.com" not in part
 
 
 def test_export_build_twice_for_the_same_request_is_a_no_op(vault_storage, subject, avatar, mailoutbox):

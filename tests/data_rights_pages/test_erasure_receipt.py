@@ -41,8 +41,14 @@ def test_receipt_shows_id_times_status_and_counts(finished_erasure):
     assert finished_erasure.created_at.isoformat()[:10] in html
     assert finished_erasure.finished_at.isoformat()[:10] in html
     assert "Finished" in html
-    assert 'Face uploads</th><td class="number">2</td>' in html
-    assert 'Accounts</th><td class="number">1</td>' in html
+    assert "<li>2 face photos and their 4 stored files (images and thumbnails)</li>" in html
+    assert "<li>1 account (email address and password)</li>" in html
+
+
+def test_receipt_shows_a_zero_as_part_of_the_proof(finished_erasure):
+    html = Client().get(_url(finished_erasure.pk)).content.decode()
+
+    assert "<li>0 exports of your data</li>" in html
 
 
 def test_receipt_holds_no_personal_data(subject, password):

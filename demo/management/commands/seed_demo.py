@@ -1,13 +1,30 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from demo.seed import DEMO_SUBJECTS, demo_seed
+from config.errors import DomainError
+from demo.seed import DEMO_SUBJECTS, demo_reset, demo_seed
 
 
 class Command(BaseCommand):
     help = "Create idempotent demo data: purposes, two demo subjects, their consents, a demo partner, face uploads."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Put the demo back as seeded: erase the demo subjects through the erasure service, restore the demo "
+            "purposes and partner, seed again. Nobody else's data is touched.",
+        )
+
     def handle(self, *args, **options):
-        result = demo_seed()
+        try:
+            result = demo_reset() if options["reset"] else demo_seed()
+        except DomainError as error:  # e.g. a worker is erasing a demo subject right now
+            raise CommandError(error.detail) from error
+        if options["reset"]:
+            self.stdout.write(
+                f"Demo reset ({result.subjects_erased} demo subjects erased, {result.purposes_restored} purposes and "
+                f"{int(result.partner_restored)} partner restored)."
+            )
         self.stdout.write(
             f"Demo data ready ({result.purposes_created} purposes, {result.subjects_created} subjects, "
             f"{int(result.partner_created)} partner and {result.uploads_created} face uploads created)."
