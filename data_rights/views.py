@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView, View
 
 from data_rights.exceptions import ErasureInProgress, ExportInProgress, ExportNotAvailable, InvalidPassword
@@ -25,24 +24,6 @@ from data_rights.selectors import data_request_list_for_subject, export_get_for_
 from data_rights.services import erasure_request, export_download_stream, export_request
 
 EXPORTS_SHOWN = 10
-
-# The receipt's counts (data_rights.erasure), in the words a person reads on the public receipt page.
-RECEIPT_LABELS = {
-    "face_uploads": gettext_lazy("Face uploads"),
-    "storage_objects": gettext_lazy("Stored files (images and thumbnails)"),
-    "exports": gettext_lazy("Exports"),
-    "links": gettext_lazy("Connected apps (each was told)"),
-    "webhook_payloads": gettext_lazy("Messages queued for apps"),
-    "link_codes": gettext_lazy("Link codes"),
-    "access_events": gettext_lazy("Access history entries"),
-    "consent_states": gettext_lazy("Consent decisions"),
-    "consent_events_anonymised": gettext_lazy("Ledger entries made anonymous"),
-    "staff_log_entries": gettext_lazy("Staff log entries"),
-    "account_records": gettext_lazy("Sign-in records (email addresses, two-factor, app tokens)"),
-    "sessions": gettext_lazy("Signed-in sessions"),
-    "data_keys": gettext_lazy("Encryption keys"),
-    "accounts": gettext_lazy("Accounts"),
-}
 
 
 def export_list_context(*, subject) -> dict:
@@ -150,8 +131,4 @@ class ErasureReceiptView(TemplateView):
 
     def get_context_data(self, **kwargs):
         erasure = get_object_or_404(DataRequest, pk=kwargs["request_id"], kind=DataRequest.Kind.ERASURE)
-        receipt = erasure.receipt or {}
-        # Every kind is listed once the job has started, a zero included: "0 face uploads" is part of the proof.
-        counts = [(label, receipt.get(key, 0)) for key, label in RECEIPT_LABELS.items()] if receipt else []
-        counts += [(key, value) for key, value in receipt.items() if key not in RECEIPT_LABELS]
-        return {**super().get_context_data(**kwargs), "erasure": erasure, "counts": counts}
+        return {**super().get_context_data(**kwargs), "erasure": erasure}
