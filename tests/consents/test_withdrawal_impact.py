@@ -76,16 +76,13 @@ def test_a_withdrawal_that_erases_photos_first_asks_and_changes_nothing(client_i
     assert FaceUpload.objects.filter(subject=subject).count() == 3
 
 
-def test_confirming_withdraws_and_says_what_is_being_deleted(
-    client_in, subject, keep, photos, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        response = _withdraw(client_in, keep.slug, confirmed_uploads="2", confirmed_appearances="0")
+def test_confirming_withdraws_and_says_what_is_being_deleted(client_in, subject, keep, photos):
+    # (the erasure itself is the orphan job's, tested with the job; here: the decision and what it says)
+    response = _withdraw(client_in, keep.slug, confirmed_uploads="2", confirmed_appearances="0")
 
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"] == "/consents/#purpose-store-uploads"
     assert consent_status_get(subject=subject, purpose=keep).granted is False
-    assert FaceUpload.objects.filter(subject=subject).count() == 1  # the orphans went (eager job in tests)
     card = client_in.get(PAGE_URL).content.decode().split('id="purpose-store-uploads"')[1].split("</li>")[0]
     assert "is now withdrawn. 2 photos are being deleted for good: 1 you uploaded, 1 held by Cameo Studio." in card
 
