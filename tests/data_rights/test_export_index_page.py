@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 SHOTS = Path("/tmp/wt-f-shots")
 # Codes that consents.json, uploads.json, access_log.json and requests.json hold, which the page must put in words.
 RAW_CODES = {
-    *("avatar", "cameo", "research", "voice-clone"),
+    *("avatar", "cameo", "research", "voice-clone", "find-me"),
     *("granted", "withdrawn", "not_asked", "reconsent_required"),
     *("subject", "partner", "staff", "system", "portal", "web", "api", "admin"),
     *("view", "content", "reveal", "export", "erasure", "queued", "running", "ready", "done", "failed", "expired"),
@@ -30,10 +30,11 @@ def index_html(holdings, avatar, other_subject, archive_open, tmp_path) -> Path:
     """index.html of a real export, extracted with its images into a directory of its own.
 
     On top of `holdings` (granted, withdrawn, two uploads, reads by the subject, an app and staff, two apps):
-    a purpose never decided, avatar's terms changed so they must decide again, and another person's decision
-    between theirs, so the ledger's numbers skip.
+    a purpose granted later and one never decided, avatar's terms changed so they must decide again, and another
+    person's decision between theirs, so the ledger's numbers skip.
     """
     PurposeFactory(slug="voice-clone", title="Clone my voice", position=9)
+    PurposeFactory(slug="find-me", title="Find me in other people's uploads", position=10)
     consent_grant(subject=other_subject, purpose_slug=avatar.slug, actor=other_subject)
     consent_grant(subject=holdings.subject, purpose_slug="voice-clone", actor=holdings.subject)
     purpose_publish_version(
@@ -97,6 +98,7 @@ def test_index_shows_titles_and_states_in_words_and_no_raw_codes(page, index_htm
         ("Cameos in shared videos", "Granted"),
         ("Model research", "Withdrawn"),
         ("Clone my voice", "Granted"),
+        ("Find me in other people's uploads", "Not asked"),
     ):
         expect(consents.get_by_role("row").filter(has_text=title)).to_contain_text(state)
     history = page.get_by_role("table", name="Every decision you made")
@@ -105,7 +107,7 @@ def test_index_shows_titles_and_states_in_words_and_no_raw_codes(page, index_htm
     expect(access.get_by_role("row").filter(has_text="Cameo Studio")).to_contain_text("Downloaded the image")
     expect(access.get_by_role("row").filter(has_text=holdings.reveal.reason)).to_contain_text("Privacy staff")
     expect(page.get_by_role("table", name="Your requests")).to_contain_text("Export")
-    for code in ("not_asked", "reconsent_required", "voice-clone", "subject/", "totp"):
+    for code in ("not_asked", "reconsent_required", "voice-clone", "find-me", "subject/", "totp"):
         assert code not in text, f"raw code {code!r} on the page"
     # Every value shown (table cells, the uploads' facts), item by item: none is a code of the JSON files.
     values = page.locator("main td, main dd").evaluate_all("cells => cells.map((c) => c.innerText.trim())")
