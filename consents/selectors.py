@@ -62,6 +62,11 @@ def purpose_list_active() -> QuerySet[Purpose]:
     return Purpose.objects.filter(active=True).order_by("position", "slug")
 
 
+def purpose_titles_by_slug() -> dict[str, str]:
+    """Every purpose's current title by slug, retired ones too, for readers that hold only slugs (the export)."""
+    return dict(Purpose.objects.values_list("slug", "title"))
+
+
 def consent_status_for(*, state: ConsentState | None, purpose: Purpose) -> ConsentRow:
     """The row of one subject and purpose, from its state row (or its absence)."""
     return ConsentRow(

@@ -2,13 +2,15 @@
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
 from django.utils import timezone
 from stream_zip import ZIP_64, stream_zip
+
+from data_rights.export_index import export_index_context
 
 SCHEMA_VERSION = 1
 
@@ -32,11 +34,18 @@ class _Hashing:
             yield chunk
 
 
-def archive_stream(*, sections: dict, images: Iterable[tuple[str, Iterable[bytes]]], now: datetime | None = None):
+def archive_stream(
+    *,
+    sections: dict,
+    images: Iterable[tuple[str, Iterable[bytes]]],
+    now: datetime | None = None,
+    purpose_titles: Mapping[str, str] | None = None,
+):
     """Yield the ZIP's bytes: the JSON sections, each image, index.html, then manifest.json with every hash.
 
     `sections` maps file names (profile.json, ...) to JSON-able values; `images` yields (path, chunks)
-    one at a time, so only one image is in memory at once.
+    one at a time, so only one image is in memory at once. `purpose_titles` (slug to title) lets index.html
+    name purposes that are no longer offered; the current ones are named by consents.json itself.
     """
     now = now or timezone.now()
     hashed: dict[str, _Hashing] = {}
@@ -53,7 +62,7 @@ def archive_stream(*, sections: dict, images: Iterable[tuple[str, Iterable[bytes
             yield member(path, chunks)
         index = render_to_string(
             "data_rights/export_index.html",
-            {**{k.removesuffix(".json"): v for k, v in sections.items()}, "generated_at": now},
+            export_index_context(sections=sections, purpose_titles=purpose_titles or {}, generated_at=now),
         )
         yield member("index.html", [index.encode()])
         manifest = {

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import StaffAction, User
 from accounts.services import account_disable, staff_action_log
 from config.enqueue import task_enqueue
+from consents.selectors import purpose_titles_by_slug
 from data_rights import tasks
 from data_rights.archive import archive_stream
 from data_rights.erasure import erase_everything
@@ -119,7 +120,8 @@ def export_build(*, request_id, now: datetime | None = None) -> DataRequest | No
                     _renew(job=job, done=done, total=len(uploads))
 
         name, size = vault_stream_put(
-            data_key=data_key, chunks=archive_stream(sections=sections, images=images(), now=now)
+            data_key=data_key,
+            chunks=archive_stream(sections=sections, images=images(), now=now, purpose_titles=purpose_titles_by_slug()),
         )
     except Exception as error:
         _record_failure(job=job, error=error)

@@ -6,6 +6,7 @@ import socket
 import pytest
 from botocore.config import Config
 from django.conf import settings as django_settings
+from pytest_django.fixtures import validate_django_db
 from rest_framework.test import APIClient
 
 from tests.accounts.factories import UserFactory
@@ -23,6 +24,28 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
 ]
+
+
+def _database_order(item: pytest.Item) -> int:
+    """pytest-django's order: 0 database tests in a rolled-back transaction, 1 tests that flush, 2 the rest."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    transaction, reset_sequences, *_ = validate_django_db(marker) if marker else (False, False)
+    if transaction or reset_sequences or "transactional_db" in fixtures or "live_server" in fixtures:
+        return 1
+    return 0 if marker or "db" in fixtures else 2
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep flushing tests after all rolled-back ones, as pytest-django orders them.
+
+    A flush also empties what migrations wrote (the staff groups). pytest runs after pytest-django and groups the
+    tests of one browser parameter together, so a rolled-back test that opens a page (the export's index.html)
+    would pull every live-server browser test in front of the database tests that follow it. A stable sort keeps
+    each group's own order.
+    """
+    items.sort(key=_database_order)
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,12 @@
-"""Fixtures for the browser tests: purposes, a signed-in page, and a watch on CSP and script errors."""
+"""Fixtures for the browser tests: purposes, a signed-in page, a watch on CSP and script errors, and axe."""
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
 
+from tests.browser.axe import assert_no_axe_violations, axe_report, axe_violations
 from tests.consents.factories import ConsentStateFactory, PurposeFactory
 
 # Every Playwright wait in these tests is short: the pages are local and small.
@@ -97,3 +99,9 @@ def no_js_page(browser: Browser, live_server, subject_with_grant, password):
     sign_in(page, base_url=live_server.url, email=subject_with_grant.email, password=password)
     yield page
     context.close()
+
+
+@pytest.fixture
+def axe() -> SimpleNamespace:
+    """axe-core on any page: `axe.violations(page)`, `axe.report(violations)`, `axe.assert_no_violations(page)`."""
+    return SimpleNamespace(violations=axe_violations, report=axe_report, assert_no_violations=assert_no_axe_violations)
