@@ -181,6 +181,8 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Dates read as on the portal's pages ("1 Dec 2026, 17:05"), in admin too, not Django's American "en" formats.
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # --- Static and media ----------------------------------------------------------------------
 STATIC_URL = "static/"
