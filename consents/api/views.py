@@ -25,6 +25,9 @@ class MeConsentListApi(APIView):
 
     @extend_schema(
         operation_id="me_consents_list",
+        tags=["me"],
+        summary="List my consents",
+        description="One row per active purpose with the signed-in subject's current decision and state.",
         responses=inline_serializer("MeConsentList", {"consents": MeConsentOutputSerializer(many=True)}),
     )
     def get(self, request):
@@ -48,7 +51,18 @@ class MeConsentUpdateApi(APIView):
                 raise serializers.ValidationError({"granted": ["Must be true or false."]})
             return super().to_internal_value(data)
 
-    @extend_schema(operation_id="me_consents_update", request=InputSerializer, responses=MeConsentOutputSerializer)
+    @extend_schema(
+        operation_id="me_consents_update",
+        tags=["me"],
+        summary="Grant or withdraw a purpose",
+        description=(
+            "Records the decision (`granted` true or false) in the consent ledger, effective at once. A withdrawal "
+            "tells every connected app and erases uploads left with no granted purpose. An unknown or inactive "
+            "purpose answers 404."
+        ),
+        request=InputSerializer,
+        responses=MeConsentOutputSerializer,
+    )
     def put(self, request, purpose: str):
         if not isinstance(request.data, dict):
             raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
