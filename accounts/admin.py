@@ -22,6 +22,23 @@ class ReadOnlyAdminMixin:
         return {}
 
 
+class ActionsOnlyAdminMixin:
+    """Records nobody edits, whose list still offers actions (retry, redeliver) to those with the change permission.
+
+    A single record is then shown read-only, with no Save buttons: Django offers them whenever the change
+    permission holds for the record, even when every field is read-only.
+    """
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request)
+
+
 class AuditedViewMixin:
     """Rule 8: opening a record that holds personal data writes a staff audit row."""
 

@@ -11,7 +11,8 @@ def _site_update(*, using: str, **kwargs) -> None:
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = _("Accounts")
+    # allauth's `account` app is "Accounts" in admin too (its email addresses); ours holds people and the staff log.
+    verbose_name = _("People and staff")
 
     def ready(self) -> None:
         # After every `migrate` (and every test database flush), after django.contrib.sites made its example.com.

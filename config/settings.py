@@ -184,6 +184,8 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Dates read as on the portal's pages ("1 Dec 2026, 17:05"), in admin too, not Django's American "en" formats.
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # --- Static and media ----------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -326,6 +328,27 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # served from our static files: nothing loads from a CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One tag per operation (set on each view), shown in this order in /api/docs/ with these descriptions.
+    "TAGS": [
+        {"name": "purposes", "description": "What a partner may ask consent for: the purposes staff publish."},
+        {
+            "name": "links",
+            "description": "Connecting to a subject: check your token, then redeem the link code that the subject "
+            "made in the portal. A link gives you the subject's pairwise id.",
+        },
+        {"name": "consents", "description": "What linked subjects decided, per purpose: one subject, or up to 1,000."},
+        {
+            "name": "uploads",
+            "description": "Face uploads for a linked subject: upload (only for granted purposes), list, download, "
+            "erase.",
+        },
+        {"name": "events", "description": "Your event feed: the webhook payloads, for catching up after downtime."},
+        {
+            "name": "me",
+            "description": "The signed-in subject's own API (session and CSRF), as the portal's pages use it: "
+            "consents, uploads, connected apps, export and erasure.",
+        },
+    ],
     "ENUM_NAME_OVERRIDES": {
         # Import paths, read when the schema is built: each list is defined once, next to its rule.
         "ConsentStateEnum": "consents.models.ConsentStateName",

@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import TemplateView
+from django.views.generic import RedirectView, TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.views import HomeView
@@ -9,6 +10,8 @@ from media_vault.views import AccessEventListView
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
+    # Browsers ask for /favicon.ico whatever the pages link; send them to the one icon the pages use.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("privacy/", TemplateView.as_view(template_name="pages/privacy.html"), name="privacy"),
     path("accounts/", include("allauth.urls")),
     path("consents/", include("consents.urls")),

@@ -3,9 +3,12 @@
 from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from accounts.admin import ActionsOnlyAdminMixin
 from data_rights.models import DataRequest
 from data_rights.services import data_requests_retry
 
@@ -36,16 +39,15 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(DataRequest)
-class DataRequestAdmin(admin.ModelAdmin):
+class DataRequestAdmin(ActionsOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "short_id",
         "kind",
         "status",
         "overdue",
-        "deadline",
-        "created_at",
-        "attempts",
-        "last_error",
+        "deadline_on",
+        "tries",
+        "last_error_shown",
         "subject_shown",
     ]
     list_display_links = ["short_id"]
@@ -82,22 +84,31 @@ class DataRequestAdmin(admin.ModelAdmin):
     def subject_shown(self, obj: DataRequest) -> str:
         return str(_("erased")) if obj.subject_id is None else f"#{obj.subject_id}"
 
-    @admin.display(description=_("overdue"), boolean=True)
-    def overdue(self, obj: DataRequest) -> bool:
-        return obj.is_overdue
+    @admin.display(description=_("overdue"))
+    def overdue(self, obj: DataRequest) -> str:
+        # Words, not Django's boolean icons: a red cross on every request that is *not* overdue read as an alarm.
+        if obj.is_overdue:
+            return format_html('<strong class="overdue">{}</strong>', _("Overdue"))
+        return "—"
+
+    # The list shows the day of the deadline (30 days after the request, so the request date adds nothing there);
+    # the detail page has both times.
+    @admin.display(description=_("deadline"), ordering="deadline")
+    def deadline_on(self, obj: DataRequest) -> str:
+        return date_format(timezone.localtime(obj.deadline), "DATE_FORMAT")
+
+    @admin.display(description=_("tries"), ordering="attempts")
+    def tries(self, obj: DataRequest) -> int:
+        return obj.attempts
+
+    @admin.display(description=_("last error"))
+    def last_error_shown(self, obj: DataRequest) -> str:
+        if not obj.last_error:
+            return "—"
+        return format_html('<span class="cut" title="{}">{}</span>', obj.last_error, obj.last_error)
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {"title": _("Exports and erasures"), **(extra_context or {})})
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # The list may offer the retry action to those with the change permission; a single row is never edited.
-        return obj is None and super().has_change_permission(request)
 
     @admin.action(description=_("Retry the selected failed requests"), permissions=["change"])
     def retry(self, request, queryset):

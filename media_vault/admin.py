@@ -22,6 +22,40 @@ from media_vault.services import upload_reveal
 
 _SHOWN_UNTIL = _("Shown until %(t)s UTC. The subject sees this access and your reason.")
 
+# The models' choice labels speak to the subject on the portal's pages ("you, in the portal", "you"); staff read
+# about the subject. The stored values and the subject's wording stay as they are.
+STAFF_SOURCE_LABELS = {
+    FaceUpload.Source.PORTAL: _("the subject, in the portal"),
+    FaceUpload.Source.PARTNER: _("an app"),
+}
+STAFF_ACTOR_LABELS = {
+    AccessEvent.ActorKind.SUBJECT: _("the subject"),
+    AccessEvent.ActorKind.PARTNER: _("an app"),
+    AccessEvent.ActorKind.STAFF: _("privacy staff"),
+}
+STAFF_ACTION_LABELS = {
+    AccessEvent.Action.VIEW: _("viewed the image"),
+    AccessEvent.Action.CONTENT: _("downloaded the image"),
+    AccessEvent.Action.REVEAL: _("revealed the original"),
+    AccessEvent.Action.EXPORT: _("downloaded their export"),
+}
+
+
+def _staff_choice_filter(*, field: str, title: str, labels: dict) -> type[admin.SimpleListFilter]:
+    """A list filter on `field` whose choices carry the staff wording in `labels`."""
+
+    class StaffChoiceFilter(admin.SimpleListFilter):
+        parameter_name = field
+
+        def lookups(self, request, model_admin):
+            return list(labels.items())
+
+        def queryset(self, request, queryset):
+            return queryset.filter(**{field: self.value()}) if self.value() else queryset
+
+    StaffChoiceFilter.title = title
+    return StaffChoiceFilter
+
 
 class RevealForm(forms.Form):
     reason = forms.CharField(
@@ -49,14 +83,19 @@ class RevealForm(forms.Form):
 
 @admin.register(FaceUpload)
 class FaceUploadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["preview", "id", "source", "partner", "faces_detected", "created_at", "retention_until", "status"]
-    list_filter = ["source", "status", "partner"]
+    list_display = ["blurred", "short_id", "source_shown", "faces", "created_at", "retention_until", "status"]
+    list_display_links = ["short_id"]
+    list_filter = [
+        _staff_choice_filter(field="source", title=_("source"), labels=STAFF_SOURCE_LABELS),
+        "status",
+        "partner",
+    ]
     list_select_related = ["partner"]
     search_fields = ["=id"]
     fields = [
         "preview",
         "id",
-        "source",
+        "source_shown",
         "partner",
         "width",
         "height",
@@ -78,6 +117,25 @@ class FaceUploadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html(
             '<img src="{}" alt="{}" width="96" height="96" class="blurred-preview">', url, _("blurred preview")
         )
+
+    @admin.display(description=_("blurred"))
+    def blurred(self, obj: FaceUpload) -> str:
+        return self.preview(obj)  # the same image, under a header short enough for the list
+
+    @admin.display(description=_("upload"))
+    def short_id(self, obj: FaceUpload) -> str:
+        return format_html('<span title="{}">{}</span>', obj.pk, str(obj.pk)[:8])  # search takes the whole id
+
+    @admin.display(description=_("source"), ordering="source")
+    def source_shown(self, obj: FaceUpload) -> str:
+        label = STAFF_SOURCE_LABELS.get(obj.source, obj.source)
+        if obj.partner_id is None:
+            return label
+        return format_html('{}: <span class="cut" title="{}">{}</span>', label, obj.partner.name, obj.partner.name)
+
+    @admin.display(description=_("faces"), ordering="faces_detected")
+    def faces(self, obj: FaceUpload) -> int:
+        return obj.faces_detected
 
     @admin.display(description=_("original"))
     def reveal_link(self, obj: FaceUpload) -> str:
@@ -130,6 +188,28 @@ class FaceUploadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(AccessEvent)
 class AccessEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "actor_kind", "action", "partner", "staff", "upload_ref"]
-    list_filter = ["actor_kind", "action"]
+    list_display = ["created_at", "who", "what", "partner", "staff", "upload_ref"]
+    list_filter = [
+        _staff_choice_filter(field="actor_kind", title=_("who"), labels=STAFF_ACTOR_LABELS),
+        _staff_choice_filter(field="action", title=_("what"), labels=STAFF_ACTION_LABELS),
+    ]
     list_select_related = ["partner", "staff"]
+    fields = readonly_fields = [
+        "created_at",
+        "who",
+        "what",
+        "reason",
+        "partner",
+        "staff",
+        "subject",
+        "upload",
+        "upload_ref",
+    ]
+
+    @admin.display(description=_("who"), ordering="actor_kind")
+    def who(self, obj: AccessEvent) -> str:
+        return STAFF_ACTOR_LABELS.get(obj.actor_kind, obj.actor_kind)
+
+    @admin.display(description=_("what"), ordering="action")
+    def what(self, obj: AccessEvent) -> str:
+        return STAFF_ACTION_LABELS.get(obj.action, obj.action)

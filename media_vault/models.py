@@ -144,7 +144,8 @@ class AccessEvent(models.Model):
         indexes = [models.Index(fields=["subject", "-created_at"], name="access_event_subject_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_actor_kind_display()} {self.get_action_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+        # Stored values, not the choice labels: those speak to the subject ("you"), and this reads in admin.
+        return f"access #{self.pk} ({self.actor_kind} {self.action}, {self.created_at:%Y-%m-%d %H:%M})"
 
 
 class RevealGrant(models.Model):

@@ -1,9 +1,14 @@
+from datetime import timedelta
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import ReadOnlyAdminMixin
+from accounts.admin import ActionsOnlyAdminMixin, ReadOnlyAdminMixin
 from config.errors import DomainError
 from partners.models import PARTNER_SCOPES, Link, Partner, WebhookAttempt, WebhookEvent
 from partners.outbox import webhook_redeliver
@@ -108,18 +113,25 @@ class WebhookAttemptInline(admin.TabularInline):
         return False
 
 
+def _when(value) -> str:
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+# Short words for the list; the filter and the detail page keep the full labels.
+_STATUS_SHORT = {
+    WebhookEvent.Status.PENDING: _("retrying"),
+    WebhookEvent.Status.DELIVERED: _("delivered"),
+    WebhookEvent.Status.FAILED: _("failed"),
+    WebhookEvent.Status.FEED_ONLY: _("feed only"),
+}
+# Shown only while an event is being retried; on a delivered, failed or feed-only event they mean nothing.
+_PENDING_ONLY_FIELDS = ("next_attempt_at", "retry_window")
+
+
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
-    list_display = [
-        "webhook_id",
-        "partner",
-        "event_type",
-        "status",
-        "attempt_count",
-        "created_at",
-        "delivered_at",
-        "next_attempt_at",
-    ]
+class WebhookEventAdmin(ActionsOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["short_id", "event_type", "partner_shown", "status_shown", "tries", "created_at"]
+    list_display_links = ["short_id"]
     list_filter = ["status", "event_type", "partner"]
     search_fields = ["=webhook_id"]
     list_select_related = ["partner"]
@@ -130,21 +142,50 @@ class WebhookEventAdmin(admin.ModelAdmin):
         "event_type",
         "payload",
         "created_at",
-        "retry_from",
         "status",
         "attempt_count",
         "next_attempt_at",
+        "retry_window",
         "delivered_at",
     ]
-    fields = readonly_fields
     inlines = [WebhookAttemptInline]
     actions = ["redeliver"]
 
-    def has_add_permission(self, request, obj=None):
-        return False
+    def get_fields(self, request, obj=None):
+        pending = obj is not None and obj.status == WebhookEvent.Status.PENDING
+        return [f for f in self.readonly_fields if pending or f not in _PENDING_ONLY_FIELDS]
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    @admin.display(description=_("webhook id"))
+    def short_id(self, obj: WebhookEvent) -> str:
+        # "msg_" and 8 hex digits of 32; the detail page and the search take the whole id.
+        return format_html('<span title="{}">{}</span>', obj.webhook_id, obj.webhook_id[4:12])
+
+    @admin.display(description=_("tries"), ordering="attempt_count")
+    def tries(self, obj: WebhookEvent) -> int:
+        return obj.attempt_count
+
+    @admin.display(description=_("partner"), ordering="partner__name")
+    def partner_shown(self, obj: WebhookEvent) -> str:
+        return format_html('<span class="cut" title="{}">{}</span>', obj.partner.name, obj.partner.name)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_shown(self, obj: WebhookEvent) -> str:
+        label = _STATUS_SHORT.get(obj.status, obj.status)
+        if obj.status == WebhookEvent.Status.PENDING and obj.next_attempt_at:
+            when = _when(obj.next_attempt_at)
+            return format_html(
+                '{}<br><span class="meta">{} <span class="nowrap">{}</span></span>', label, _("next try"), when
+            )
+        return label
+
+    @admin.display(description=_("retry window"))
+    def retry_window(self, obj: WebhookEvent) -> str:
+        # `retry_from` opens the window (at the event, or at a redelivery); the event fails when it closes.
+        closes = obj.retry_from + timedelta(seconds=settings.WEBHOOK_RETRY_WINDOW_SECONDS)
+        return _("from %(opened)s to %(closes)s; marked failed if not delivered by then") % {
+            "opened": _when(obj.retry_from),
+            "closes": _when(closes),
+        }
 
     @admin.action(description=_("Redeliver"), permissions=["change"])
     def redeliver(self, request, queryset):

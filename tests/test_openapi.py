@@ -4,6 +4,7 @@ import re
 from http import HTTPStatus
 
 import pytest
+from django.templatetags.static import static
 from django.urls import Resolver404, resolve
 from openapi_spec_validator import validate
 
@@ -160,3 +161,78 @@ def test_the_interactive_docs_are_served(client):
 
     assert page.status_code == HTTPStatus.OK
     assert b"/api/schema/" in script.content
+
+
+def test_the_docs_page_names_its_language_and_title_links_the_favicon_and_has_no_inline_style(client):
+    html = client.get("/api/docs/").content.decode()
+
+    assert '<html lang="en">' in html
+    assert "<title>Face-privacy portal API: interactive docs · Face privacy portal</title>" in html
+    assert f'<link rel="icon" href="{static("favicon.svg")}" type="image/svg+xml">' in html
+    assert "<style" not in html  # refused by the Content Security Policy; the rules are in css/api-docs.css
+
+
+# --- Grouping and wording in /api/docs/ -------------------------------------------------------------------------------
+API_TAGS = ["purposes", "links", "consents", "uploads", "events", "me"]
+# The operation ids partners' generated clients are built on: grouping and wording the docs must not change them.
+OPERATION_IDS = {
+    ("get", "/api/v1/ping/"): "ping",
+    ("get", "/api/v1/purposes/"): "purposes_list",
+    ("post", "/api/v1/links/"): "links_redeem",
+    ("get", "/api/v1/subjects/{}/consents/"): "subject_consents_list",
+    ("post", "/api/v1/consent-checks/"): "consent_checks_create",
+    ("get", "/api/v1/subjects/{}/uploads/"): "subject_uploads_list",
+    ("post", "/api/v1/subjects/{}/uploads/"): "subject_uploads_create",
+    ("get", "/api/v1/subjects/{}/uploads/{}/content"): "subject_upload_content",
+    ("delete", "/api/v1/subjects/{}/uploads/{}/"): "subject_upload_delete",
+    ("get", "/api/v1/events/"): "events_list",
+    ("get", "/api/v1/me/consents/"): "me_consents_list",
+    ("put", "/api/v1/me/consents/{}/"): "me_consents_update",
+    ("get", "/api/v1/me/consents/{}/withdrawal-impact/"): "me_consents_withdrawal_impact",
+    ("get", "/api/v1/me/uploads/"): "me_uploads_list",
+    ("post", "/api/v1/me/link-codes/"): "me_link_codes_create",
+    ("get", "/api/v1/me/links/"): "me_links_list",
+    ("delete", "/api/v1/me/links/{}/"): "me_links_delete",
+    ("get", "/api/v1/me/exports/"): "me_exports_list",
+    ("post", "/api/v1/me/exports/"): "me_exports_create",
+    ("post", "/api/v1/me/erasure/"): "me_erasure_create",
+}
+
+
+def test_every_operation_has_one_tag_from_the_set_a_summary_and_a_description(schema):
+    problems = [
+        (method, path, operation.get("tags"), operation.get("summary"), operation.get("description"))
+        for (method, path), operation in _operations(schema).items()
+        if len(operation.get("tags", [])) != 1
+        or operation["tags"][0] not in API_TAGS
+        or not operation.get("summary", "").strip()
+        or not operation.get("description", "").strip()
+    ]
+
+    assert problems == []
+
+
+def test_a_summary_is_one_short_line(schema):
+    long_or_broken = [
+        operation["summary"]
+        for operation in _operations(schema).values()
+        if "\n" in operation["summary"] or len(operation["summary"]) > 60
+    ]
+
+    assert long_or_broken == []
+
+
+def test_the_tags_are_listed_in_order_each_with_a_description(schema):
+    assert [tag["name"] for tag in schema["tags"]] == API_TAGS
+    assert all(tag.get("description", "").strip() for tag in schema["tags"])
+
+
+def test_each_me_operation_is_under_me_and_each_partner_operation_is_not(schema):
+    for (method, path), operation in _operations(schema).items():
+        assert (operation["tags"] == ["me"]) == path.startswith("/api/v1/me/"), (method, path)
+
+
+def test_the_operation_ids_stay_as_published(schema):
+    published = {key: operation["operationId"] for key, operation in _operations(schema).items()}
+
+    assert published == OPERATION_IDS

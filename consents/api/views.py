@@ -6,6 +6,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import with_problems
 from consents.models import Channel, ConsentStateName
 from consents.selectors import consent_states_for_subject, consent_status_get, consent_withdrawal_impact
 from consents.services import consent_decide
@@ -31,6 +32,9 @@ class MeConsentListApi(APIView):
 
     @extend_schema(
         operation_id="me_consents_list",
+        tags=["me"],
+        summary="List my consents",
+        description="One row per active purpose with the signed-in subject's current decision and state.",
         responses=inline_serializer("MeConsentList", {"consents": MeConsentOutputSerializer(many=True)}),
     )
     def get(self, request):
@@ -55,7 +59,16 @@ class MeConsentUpdateApi(APIView):
             return super().to_internal_value(data)
 
     @extend_schema(
-        operation_id="me_consents_update", request=InputSerializer, responses=MeConsentDecisionOutputSerializer
+        operation_id="me_consents_update",
+        tags=["me"],
+        summary="Grant or withdraw a purpose",
+        description=(
+            "Records the decision (`granted` true or false) in the consent ledger, effective at once. A withdrawal "
+            "tells every connected app and erases uploads left with no granted purpose; `uploads_to_erase` "
+            "says how many. An unknown or inactive purpose answers 404."
+        ),
+        request=InputSerializer,
+        responses=MeConsentDecisionOutputSerializer,
     )
     def put(self, request, purpose: str):
         if not isinstance(request.data, dict):
@@ -92,7 +105,18 @@ class MeConsentWithdrawalImpactApi(APIView):
         class Meta:
             ref_name = "WithdrawalImpact"
 
-    @extend_schema(operation_id="me_consents_withdrawal_impact", responses=OutputSerializer)
+    @extend_schema(
+        operation_id="me_consents_withdrawal_impact",
+        tags=["me"],
+        summary="What withdrawing a purpose would erase",
+        description=(
+            "Before deciding: how many face uploads withdrawing this purpose now would leave with no granted purpose "
+            "(they would be erased), how many of them each connected app holds, and how many pieces of media made "
+            "with the person's likeness apps would be asked to take down. Changes nothing. An unknown or inactive "
+            "purpose answers 404."
+        ),
+        responses=with_problems({200: OutputSerializer}, 403, 404),
+    )
     def get(self, request, purpose: str):
         impact = consent_withdrawal_impact(subject=request.user, purpose_slug=purpose)
         return Response(

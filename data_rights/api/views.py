@@ -52,6 +52,12 @@ class MeExportListCreateApi(APIView):
 
     @extend_schema(
         operation_id="me_exports_list",
+        tags=["me"],
+        summary="List my exports",
+        description=(
+            "The subject's exports with their status, and `download_url` once one is ready (for 7 days, after a "
+            "recent sign-in)."
+        ),
         responses=with_problems(
             {200: inline_serializer("MeExportList", {"exports": MeExportOutputSerializer(many=True)})}, 403
         ),
@@ -62,6 +68,12 @@ class MeExportListCreateApi(APIView):
 
     @extend_schema(
         operation_id="me_exports_create",
+        tags=["me"],
+        summary="Request an export",
+        description=(
+            "Queues a machine-readable archive of everything held about the subject, built in the background. "
+            "Answers 202; 409 `export_in_progress` while one is being built."
+        ),
         request=None,
         responses=with_problems(
             {202: MeExportOutputSerializer},
@@ -85,6 +97,8 @@ class MeErasureCreateApi(APIView):
 
     @extend_schema(
         operation_id="me_erasure_create",
+        tags=["me"],
+        summary="Erase my account",
         request=InputSerializer,
         responses=with_problems(
             {

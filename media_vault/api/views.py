@@ -61,6 +61,12 @@ class SubjectUploadListCreateApi(PartnerApi):
 
     @extend_schema(
         operation_id="subject_uploads_list",
+        tags=["uploads"],
+        summary="List your uploads for a subject",
+        description=(
+            "The face uploads that you sent for this subject, newest first, with cursor pagination. Uploads by the "
+            "subject or by other apps are not listed."
+        ),
         parameters=[OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` of the previous page.")],
         responses=with_problems(
             {
@@ -89,6 +95,13 @@ class SubjectUploadListCreateApi(PartnerApi):
 
     @extend_schema(
         operation_id="subject_uploads_create",
+        tags=["uploads"],
+        summary="Upload a face image",
+        description=(
+            "Multipart form with `image` and one or more `purposes`. Refused with 403 `consent_required`, and "
+            "nothing stored, unless the subject has granted every purpose now. The image is re-encoded without "
+            "metadata; 400 `invalid_image` and 413 `too_large` refuse the rest."
+        ),
         request={"multipart/form-data": InputSerializer},
         responses=with_problems({201: UploadOutputSerializer}, 400, 401, 403, 404, 413, 429),
     )
@@ -111,6 +124,12 @@ class SubjectUploadContentApi(PartnerApi):
 
     @extend_schema(
         operation_id="subject_upload_content",
+        tags=["uploads"],
+        summary="Download an upload's image",
+        description=(
+            "The stored image bytes, only for the partner that uploaded it. Every download is logged and shown to "
+            "the subject."
+        ),
         responses=with_problems(
             {200: OpenApiResponse(OpenApiTypes.BINARY, description="The stored image bytes.")}, 401, 403, 404, 429
         ),
@@ -131,7 +150,13 @@ class SubjectUploadContentApi(PartnerApi):
 class SubjectUploadDeleteApi(PartnerApi):
     required_scopes = ["uploads:write"]
 
-    @extend_schema(operation_id="subject_upload_delete", responses=with_problems({204: None}, 401, 403, 404, 429))
+    @extend_schema(
+        operation_id="subject_upload_delete",
+        tags=["uploads"],
+        summary="Erase an upload",
+        description="Erases the image with its thumbnail and derived data, as an erasure does, and answers 204.",
+        responses=with_problems({204: None}, 401, 403, 404, 429),
+    )
     def delete(self, request, subject_id, upload_id):
         link = link_get_for_partner(partner=partner_for_request(request), subject_id=subject_id)
         upload = upload_get_for_partner(partner=link.partner, subject=link.subject, upload_id=upload_id)
@@ -148,6 +173,12 @@ class MeUploadOutputSerializer(UploadOutputSerializer):
 class MeUploadListApi(APIView):
     @extend_schema(
         operation_id="me_uploads_list",
+        tags=["me"],
+        summary="List my face uploads",
+        description=(
+            "Every face upload tied to the signed-in subject, from the portal and from every app, with its source, "
+            "purposes and deletion deadline."
+        ),
         responses=with_problems(
             {200: inline_serializer("MyFaceUploads", {"uploads": MeUploadOutputSerializer(many=True)})}, 403
         ),

@@ -37,6 +37,12 @@ class PingApi(PartnerApi):
 
     @extend_schema(
         operation_id="ping",
+        tags=["links"],
+        summary="Check your credentials",
+        description=(
+            'Answers `{"ok": true}` to any valid token of an active partner, whatever its scopes. Call it first to '
+            "check your client id, secret and token request."
+        ),
         responses=with_problems({200: inline_serializer("Ping", {"ok": serializers.BooleanField()})}, 401, 429),
     )
     def get(self, request):
@@ -56,6 +62,12 @@ class PurposeListApi(PartnerApi):
 
     @extend_schema(
         operation_id="purposes_list",
+        tags=["purposes"],
+        summary="List the purposes",
+        description=(
+            "Every active purpose a subject can grant, with its current version and retention in days. Ask for "
+            "consent and upload by `slug`; after a new version that requires re-consent, older grants count as no."
+        ),
         responses=with_problems(
             {200: inline_serializer("PurposeList", {"purposes": OutputSerializer(many=True)})}, 401, 403, 429
         ),
@@ -78,6 +90,13 @@ class LinkRedeemApi(PartnerApi):
 
     @extend_schema(
         operation_id="links_redeem",
+        tags=["links"],
+        summary="Redeem a link code",
+        description=(
+            "Exchanges the single-use code that the subject made in the portal (valid for 10 minutes) for a link. "
+            "The answer's `subject_id` is the pairwise id to use in every other call; each partner gets a different"
+            " one."
+        ),
         request=InputSerializer,
         responses=with_problems({201: OutputSerializer}, 400, 401, 403, 429),
     )
@@ -119,6 +138,13 @@ class SubjectConsentListApi(PartnerApi):
 
     @extend_schema(
         operation_id="subject_consents_list",
+        tags=["consents"],
+        summary="Get a subject's consents",
+        description=(
+            "The subject's current decision for every active purpose. Only `state: granted` means yes; `withdrawn`,"
+            " `not_asked` and `reconsent_required` all mean no. A subject id that is unknown or not linked to you "
+            "answers 404."
+        ),
         responses=with_problems(
             {
                 200: inline_serializer(
@@ -180,6 +206,12 @@ class ConsentCheckApi(PartnerApi):
 
     @extend_schema(
         operation_id="consent_checks_create",
+        tags=["consents"],
+        summary="Check consents in bulk",
+        description=(
+            "Up to 1,000 subject ids and 100 purposes in one call, one result per pair. Ids that are unknown or not"
+            " linked to you come back with `state: unknown_subject` rather than an error."
+        ),
         request=InputSerializer,
         responses=with_problems(
             {200: inline_serializer("ConsentCheckResults", {"results": OutputSerializer(many=True)})},
@@ -250,6 +282,12 @@ class EventListApi(PartnerApi):
 
     @extend_schema(
         operation_id="events_list",
+        tags=["events"],
+        summary="Read your event feed",
+        description=(
+            "Your events, oldest first, with the same payloads as the webhooks: for catching up after downtime. "
+            "Pass `next_cursor` as `after` to go on; `has_more` says whether there is more."
+        ),
         parameters=[
             OpenApiParameter("after", OpenApiTypes.STR, description="The `next_cursor` of the previous page."),
             OpenApiParameter("limit", OpenApiTypes.INT, description="At most 500; 100 by default."),
@@ -291,6 +329,9 @@ class EventListApi(PartnerApi):
 class MeLinkCodeCreateApi(APIView):
     @extend_schema(
         operation_id="me_link_codes_create",
+        tags=["me"],
+        summary="Make a link code",
+        description="A single-use code, valid for 10 minutes, that the subject gives to an app to connect it.",
         request=None,
         responses=with_problems(
             {
@@ -321,6 +362,12 @@ class MeLinkOutputSerializer(serializers.Serializer):
 class MeLinkListApi(APIView):
     @extend_schema(
         operation_id="me_links_list",
+        tags=["me"],
+        summary="List my connected apps",
+        description=(
+            "Each connected app with its scopes, when it last read the subject's consents, and the latest event "
+            "sent to it."
+        ),
         responses=with_problems(
             {200: inline_serializer("ConnectedApps", {"links": MeLinkOutputSerializer(many=True)})}, 403
         ),
@@ -330,7 +377,15 @@ class MeLinkListApi(APIView):
 
 
 class MeLinkDeleteApi(APIView):
-    @extend_schema(operation_id="me_links_delete", responses=with_problems({204: None}, 403, 404))
+    @extend_schema(
+        operation_id="me_links_delete",
+        tags=["me"],
+        summary="Disconnect an app",
+        description=(
+            "The app is told (`subject.unlinked`) and its pairwise subject id answers 404 from then on. Answers 204."
+        ),
+        responses=with_problems({204: None}, 403, 404),
+    )
     def delete(self, request, link_id):
         link_unlink(link=link_get_for_subject(subject=request.user, link_id=link_id))
         return Response(status=status.HTTP_204_NO_CONTENT)

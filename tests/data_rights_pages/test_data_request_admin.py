@@ -1,5 +1,6 @@
 """The privacy officer's queue of data requests: deadlines, an overdue filter, retry, read-only, no personal data."""
 
+import re
 from datetime import timedelta
 from http import HTTPStatus
 
@@ -78,7 +79,8 @@ def test_the_queue_shows_kind_status_attempts_error_and_deadline(officer_client)
     assert response.status_code == HTTPStatus.OK
     assert str(failed.pk) in html
     assert "StorageUnavailable: bucket down" in html
-    for column in ("kind", "status", "attempts", "last_error", "created_at", "deadline", "overdue"):
+    # The request date is on the detail page: the deadline is 30 days after it.
+    for column in ("kind", "status", "tries", "last_error_shown", "deadline_on", "overdue"):
         assert f"column-{column}" in html
 
 
@@ -210,3 +212,33 @@ def test_erasure_rows_show_no_email_before_or_after_the_erasure(officer_client, 
     assert '<td class="field-subject_shown">erased</td>' in done[0]
     assert '<div class="readonly">erased</div>' in done[1]
     assert f'<td class="field-subject_shown">#{subject.pk}</td>' in pending[0]
+
+
+def _row(html: str, request: DataRequest) -> str:
+    """The change list's row for `request`, found by its short id."""
+    return re.search(rf">{str(request.pk)[:8]}</a>.*?</tr>", html, re.S).group(0)
+
+
+def test_overdue_reads_as_a_word_on_overdue_requests_and_a_dash_on_the_rest(officer_client):
+    past = timezone.now() - timedelta(days=1)
+    overdue = _export(status=DataRequest.Status.FAILED, deadline=past)
+    in_time = _export(status=DataRequest.Status.QUEUED)
+    finished_late = _export(status=DataRequest.Status.READY, deadline=past)
+
+    html = officer_client.get(CHANGELIST).content.decode()
+
+    assert '<td class="field-overdue"><strong class="overdue">Overdue</strong></td>' in _row(html, overdue)
+    assert '<td class="field-overdue">—</td>' in _row(html, in_time)
+    assert '<td class="field-overdue">—</td>' in _row(html, finished_late)
+    assert "icon-no.svg" not in html  # no red cross on requests that are fine
+    assert "icon-yes.svg" not in html
+
+
+def test_the_queue_shows_short_ids_and_cuts_a_long_error_but_keeps_it_whole_in_its_title(officer_client):
+    error = "StorageUnavailable: " + "the bucket did not answer in time; " * 5
+    failed = _export(status=DataRequest.Status.FAILED, last_error=error)
+
+    html = officer_client.get(CHANGELIST).content.decode()
+
+    assert f">{str(failed.pk)[:8]}</a>" in html
+    assert f'<span class="cut" title="{error}">{error}</span>' in html

@@ -18,7 +18,8 @@ from media_vault.exceptions import RevealGrantExpired, RevealGrantNotFound
 from media_vault.models import AccessEvent, RevealGrant
 from media_vault.selectors import reveal_grant_get_valid, upload_image_bytes
 from tests.accounts.factories import UserFactory
-from tests.media_vault.factories import FaceUploadFactory, RevealGrantFactory
+from tests.media_vault.factories import AccessEventFactory, FaceUploadFactory, RevealGrantFactory
+from tests.partners.factories import LinkFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -247,3 +248,75 @@ def test_admin_cannot_change_or_delete_face_uploads(upload, officer):
 
     assert delete.status_code == HTTPStatus.FORBIDDEN
     assert upload_image_bytes(upload=upload)
+
+
+# --- Staff wording: admin speaks about the subject; the subject's pages keep "you" -------------------------------
+def test_admin_names_a_portal_upload_as_the_subjects_not_as_yours(subject, officer):
+    upload = FaceUploadFactory(subject=subject)
+    client = _client_for(officer)
+
+    listed = client.get(reverse("admin:media_vault_faceupload_changelist")).content.decode()
+    detail = client.get(reverse("admin:media_vault_faceupload_change", args=[upload.pk])).content.decode()
+
+    assert '<td class="field-source_shown">the subject, in the portal</td>' in listed
+    assert "the subject, in the portal</a>" in listed  # the source filter
+    assert '<div class="readonly">the subject, in the portal</div>' in detail
+    for html in (listed, detail):
+        assert "you, in the portal" not in html.lower()
+
+
+def test_admin_names_a_partners_upload_by_the_app(subject, officer):
+    partner = LinkFactory(subject=subject).partner
+    FaceUploadFactory(subject=subject, partner=partner)
+
+    listed = _client_for(officer).get(reverse("admin:media_vault_faceupload_changelist")).content.decode()
+
+    assert f'an app: <span class="cut" title="{partner.name}">{partner.name}</span>' in listed
+
+
+def test_the_subjects_own_pages_still_say_you(subject, subject_client):
+    upload = FaceUploadFactory(subject=subject)
+    AccessEventFactory(upload=upload)
+
+    assert "You, in the portal" in subject_client.get(reverse("media_vault:upload_list")).content.decode()
+    assert "You" in subject_client.get(reverse("activity")).content.decode()
+    upload.refresh_from_db()
+    assert upload.get_source_display() == "you, in the portal"  # the model's label is the subject's wording
+
+
+def test_admin_names_the_reader_of_an_image_as_the_subject(subject, officer):
+    event = AccessEventFactory(upload=FaceUploadFactory(subject=subject))
+    client = _client_for(officer)
+
+    listed = client.get(reverse("admin:media_vault_accessevent_changelist")).content.decode()
+    detail = client.get(reverse("admin:media_vault_accessevent_change", args=[event.pk])).content.decode()
+
+    assert '<td class="field-who">the subject</td>' in listed
+    assert '<td class="field-what">viewed the image</td>' in listed
+    assert "the subject</a>" in listed  # the "who" filter
+    assert '<div class="readonly">the subject</div>' in detail
+    assert '<div class="readonly">you</div>' not in detail
+
+
+def test_admin_says_their_export_where_the_subject_reads_your_export(subject, officer):
+    upload = FaceUploadFactory(subject=subject)
+    AccessEventFactory(upload=upload, action=AccessEvent.Action.EXPORT)
+
+    listed = _client_for(officer).get(reverse("admin:media_vault_accessevent_changelist")).content.decode()
+
+    assert '<td class="field-what">downloaded their export</td>' in listed
+    assert "your export" not in listed
+
+
+def test_the_staff_worded_source_filter_still_filters(subject, officer):
+    portal = FaceUploadFactory(subject=subject)
+    from_app = FaceUploadFactory(subject=subject, partner=LinkFactory(subject=subject).partner)
+    client = _client_for(officer)
+    changelist = reverse("admin:media_vault_faceupload_changelist")
+
+    def listed(**query) -> set:
+        return {u.pk for u in client.get(changelist, query).context["cl"].result_list}
+
+    assert listed(source="portal") == {portal.pk}
+    assert listed(source="partner") == {from_app.pk}
+    assert listed() == {portal.pk, from_app.pk}
