@@ -17,6 +17,9 @@ class SubjectKey(models.Model):
     wrapped_key = models.BinaryField(_("wrapped data key"))
     master_key_id = models.CharField(_("master key id"), max_length=32)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # Uploads are numbered per subject ("Photo 3"): the highest number given so far, so a number is never
+    # given twice, not even after the photo that had it is deleted. Goes with the key on erasure.
+    uploads_numbered = models.PositiveIntegerField(_("uploads numbered"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("subject data key")
@@ -63,6 +66,15 @@ class FaceUpload(models.Model):
     thumbnail_object_name = models.CharField(_("thumbnail object name"), max_length=100, unique=True, editable=False)
     created_at = models.DateTimeField(_("uploaded"), default=timezone.now, db_index=True)
     retention_until = models.DateTimeField(_("kept until"), db_index=True)
+    number = models.PositiveIntegerField(
+        _("number"), default=0, editable=False, help_text=_("1, 2, 3… per subject, in upload order; never reused")
+    )
+    no_face_kept_at = models.DateTimeField(
+        _("kept without a face"),
+        null=True,
+        blank=True,
+        help_text=_("When the subject chose to keep this upload although no face was found in it."),
+    )
 
     class Meta:
         verbose_name = _("face upload")
@@ -88,6 +100,11 @@ class FaceUpload(models.Model):
     @property
     def extension(self) -> str:
         return {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[self.format]
+
+    @property
+    def awaits_no_face_answer(self) -> bool:
+        """No face was found in it and the subject has not said to keep it (media_vault.selectors has the query)."""
+        return self.faces_detected == 0 and self.no_face_kept_at is None
 
 
 class AccessEvent(models.Model):

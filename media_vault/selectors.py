@@ -1,11 +1,12 @@
 """Reads of face uploads and access events, scoped to who asks (rule 5; partners see only their own)."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.db.models import Count, Exists, Max, Min, OuterRef, QuerySet
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from consents.selectors import consent_states_granted
@@ -13,36 +14,32 @@ from media_vault.exceptions import RevealGrantExpired, RevealGrantNotFound, Uplo
 from media_vault.models import AccessEvent, FaceUpload, RevealGrant
 from media_vault.storage import subject_data_key_existing, vault_object_read
 
-ACCESS_PREVIEW = 5  # access events shown per upload on the list page
+ACCESS_PREVIEW = 5  # groups of reads ("You viewed it 7 times") shown per upload on the list page
 REVEAL_PERMISSION = "media_vault.reveal_faceupload"
+
+
+def upload_label(*, upload: FaceUpload) -> str:
+    """The name a person knows an upload by, the same on every page: "Photo 3 · from Cameo Studio · 1 Dec 2026, 14:05".
+
+    The number is the subject's own count of uploads (1, 2, 3…, never reused), so two photos of the same
+    minute still differ. Needs `upload.partner` (select_related it for lists).
+    """
+    when = formats.date_format(timezone.localtime(upload.created_at), "j M Y, H:i")
+    source = gettext("from %(app)s") % {"app": upload.partner.name} if upload.partner_id else gettext("uploaded by you")
+    photo = gettext("Photo %(number)s") % {"number": upload.number} if upload.number else gettext("Photo")
+    return f"{photo} · {source} · {when}"
 
 
 def upload_list_for_subject(
     *, subject: User, source: str | None = None, purpose_slug: str | None = None
 ) -> QuerySet[FaceUpload]:
-    """Every face upload tied to the subject, from every source, newest first, with what a page shows:
-    its purposes, its newest ACCESS_PREVIEW access events (`access_history`) and how many there are in
-    all (`access_count`), so a page loads a bounded number of rows however long the histories grow."""
-    access_count = (
-        AccessEvent.objects.filter(upload=OuterRef("pk"))
-        .order_by()
-        .values("upload")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
+    """Every face upload tied to the subject, from every source, newest first, with its app and purposes.
+    Pages add who opened each with `uploads_with_access_groups` (one query for a whole page)."""
     uploads = (
         FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED)
         .select_related("partner")
-        .annotate(access_count=Coalesce(Subquery(access_count), 0))
-        .prefetch_related(
-            "purposes",
-            Prefetch(
-                "access_events",
-                queryset=AccessEvent.objects.select_related("partner").order_by("-created_at", "-id")[:ACCESS_PREVIEW],
-                to_attr="access_history",
-            ),
-        )
-        .order_by("-created_at", "-id")
+        .prefetch_related("purposes")
+        .order_by("-created_at", "-number", "-id")
     )
     if source:
         uploads = uploads.filter(source=source)
@@ -64,7 +61,8 @@ def upload_files_for_export(*, subject: User) -> list[tuple[str, str, str]]:
 
 def upload_get_for_subject(*, subject: User, upload_id) -> FaceUpload:
     """One of the subject's own uploads; 404 for anyone else's and for unknown ids alike."""
-    upload = _by_id(FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED), upload_id)
+    stored = FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED).select_related("partner")
+    upload = _by_id(stored, upload_id)
     if upload is None:
         raise UploadNotFound()
     return upload
@@ -75,7 +73,7 @@ def upload_list_for_partner(*, partner, subject: User) -> QuerySet[FaceUpload]:
     return (
         FaceUpload.objects.filter(subject=subject, partner=partner, status=FaceUpload.Status.STORED)
         .prefetch_related("purposes")
-        .order_by("-created_at", "-id")
+        .order_by("-created_at", "-number", "-id")
     )
 
 
@@ -98,6 +96,78 @@ def upload_image_bytes(*, upload: FaceUpload, thumbnail: bool = False) -> bytes:
     """The decrypted stored image (or its thumbnail). Callers record the access."""
     name = upload.thumbnail_object_name if thumbnail else upload.object_name
     return vault_object_read(data_key=subject_data_key_existing(subject=upload.subject), name=name)
+
+
+@dataclass(frozen=True)
+class NoFaceQuestions:
+    """The uploads to ask about now ("keep it or delete it?") and how many there are in all."""
+
+    uploads: list[FaceUpload]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.uploads)
+
+
+def no_face_questions_for_subject(*, subject: User, limit: int) -> NoFaceQuestions:
+    """The subject's stored uploads in which no face was found and that they have not chosen to keep, newest
+    first, at most `limit` of them (FaceUpload.awaits_no_face_answer, as a query)."""
+    unanswered = FaceUpload.objects.filter(
+        subject=subject, status=FaceUpload.Status.STORED, faces_detected=0, no_face_kept_at__isnull=True
+    )
+    uploads = list(unanswered.select_related("partner").order_by("-created_at", "-number", "-id")[:limit])
+    return NoFaceQuestions(uploads=uploads, total=unanswered.count())  # always two queries, however many
+
+
+@dataclass(frozen=True)
+class AccessGroup:
+    """Repeated reads of one upload by the same someone, for the same thing and reason: "You viewed it 7 times"."""
+
+    actor_kind: str
+    partner_name: str | None  # None for an app no longer registered (and for anyone but an app)
+    action: str
+    reason: str
+    times: int
+    first_at: datetime
+    last_at: datetime
+
+
+def _access_groups(*, upload_ids: list) -> dict:
+    rows = (
+        AccessEvent.objects.filter(upload_id__in=upload_ids)
+        .values("upload_id", "actor_kind", "partner__name", "action", "reason")
+        .annotate(times=Count("pk"), first_at=Min("created_at"), last_at=Max("created_at"))
+        .order_by("-last_at")
+    )
+    groups: dict = {upload_id: [] for upload_id in upload_ids}
+    for row in rows:
+        groups[row["upload_id"]].append(
+            AccessGroup(
+                actor_kind=row["actor_kind"],
+                partner_name=row["partner__name"],
+                action=row["action"],
+                reason=row["reason"],
+                times=row["times"],
+                first_at=row["first_at"],
+                last_at=row["last_at"],
+            )
+        )
+    return groups
+
+
+def access_groups_for_upload(*, upload: FaceUpload) -> list[AccessGroup]:
+    """Rule 5 for one upload, repeats grouped: who opened it, for what, how often, first and last; latest first."""
+    return _access_groups(upload_ids=[upload.pk])[upload.pk]
+
+
+def uploads_with_access_groups(*, uploads) -> list[FaceUpload]:
+    """The uploads (a page of them), each with `access_groups`, in one query however long the histories are."""
+    uploads = list(uploads)
+    groups = _access_groups(upload_ids=[upload.pk for upload in uploads])
+    for upload in uploads:
+        upload.access_groups = groups[upload.pk]
+    return uploads
 
 
 def access_event_list_for_subject(*, subject: User) -> QuerySet[AccessEvent]:

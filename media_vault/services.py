@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from accounts.models import StaffAction, User
@@ -49,6 +49,14 @@ def _purposes_for_upload(*, subject: User, purpose_slugs: list[str]) -> list[Pur
     return [granted[slug] for slug in slugs]
 
 
+def _upload_number_next(*, subject: User) -> int:
+    """The subject's next upload number. The UPDATE locks the subject's key row until the upload commits, so two
+    uploads at once get different numbers; a number is never given again, not even after its upload is erased."""
+    keys = SubjectKey.objects.filter(subject=subject)
+    keys.update(uploads_numbered=F("uploads_numbered") + 1)
+    return keys.values_list("uploads_numbered", flat=True).get()
+
+
 def upload_ingest(
     *, subject: User, data: bytes, purpose_slugs: list[str], partner=None, now: datetime | None = None
 ) -> FaceUpload:
@@ -70,6 +78,7 @@ def upload_ingest(
             created_at = now or timezone.now()
             upload = FaceUpload.objects.create(
                 subject=subject,
+                number=_upload_number_next(subject=subject),
                 source=FaceUpload.Source.PARTNER if partner else FaceUpload.Source.PORTAL,
                 partner=partner,
                 width=image.width,
@@ -91,6 +100,16 @@ def upload_ingest(
                 vault_object_delete(name=name)
         raise
     logger.info("face upload stored upload=%s source=%s faces=%s", upload.pk, upload.source, upload.faces_detected)
+    return upload
+
+
+def upload_keep_without_face(*, upload: FaceUpload, now: datetime | None = None) -> FaceUpload:
+    """The subject keeps an upload in which no face was found: they are not asked about it again."""
+    if upload.awaits_no_face_answer:
+        upload.no_face_kept_at = now or timezone.now()
+        FaceUpload.objects.filter(pk=upload.pk, no_face_kept_at__isnull=True).update(
+            no_face_kept_at=upload.no_face_kept_at
+        )
     return upload
 
 

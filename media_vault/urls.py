@@ -5,6 +5,7 @@ from media_vault.views import (
     FaceUploadDeleteView,
     FaceUploadDetailView,
     FaceUploadImageView,
+    FaceUploadKeepView,
     FaceUploadListView,
     FaceUploadThumbnailView,
 )
@@ -17,4 +18,5 @@ urlpatterns = [
     path("<uuid:upload_id>/image", FaceUploadImageView.as_view(), name="upload_image"),
     path("<uuid:upload_id>/annotated", FaceUploadAnnotatedView.as_view(), name="upload_annotated"),
     path("<uuid:upload_id>/delete/", FaceUploadDeleteView.as_view(), name="upload_delete"),
+    path("<uuid:upload_id>/keep/", FaceUploadKeepView.as_view(), name="upload_keep"),
 ]

@@ -11,7 +11,6 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
-from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.generic import TemplateView, View
@@ -24,15 +23,21 @@ from media_vault.models import AccessEvent, FaceUpload
 from media_vault.renderings import faces_drawn
 from media_vault.responses import image_response
 from media_vault.selectors import (
+    ACCESS_PREVIEW,
     access_event_list_for_subject,
+    access_groups_for_upload,
+    no_face_questions_for_subject,
     upload_get_for_subject,
     upload_image_bytes,
+    upload_label,
     upload_list_for_subject,
+    uploads_with_access_groups,
 )
-from media_vault.services import upload_access_record, upload_erase_or_defer, upload_ingest
+from media_vault.services import upload_access_record, upload_erase_or_defer, upload_ingest, upload_keep_without_face
 
 UPLOADS_PER_PAGE = 12
 EVENTS_PER_PAGE = 25
+NO_FACE_QUESTIONS = 5  # uploads without a face asked about at the top of the list; the rest wait their turn
 
 
 def _upload_or_404(*, request, upload_id) -> FaceUpload:
@@ -43,9 +48,11 @@ def _upload_or_404(*, request, upload_id) -> FaceUpload:
         raise Http404(error.detail) from error
 
 
-def _stored_message(*, upload: FaceUpload) -> str:
-    """What the list page says after an upload: how many faces the photo holds."""
-    return ngettext(
+def _stored_message(*, upload: FaceUpload) -> tuple[int, str]:
+    """What the list page says after an upload: how many faces the photo holds; a warning when none."""
+    if not upload.faces_detected:
+        return messages.WARNING, _("Your photo is stored, but we found no face in it. Choose below whether to keep it.")
+    return messages.SUCCESS, ngettext(
         "Your photo is stored. We found %(count)s face in it.",
         "Your photo is stored. We found %(count)s faces in it.",
         upload.faces_detected,
@@ -54,14 +61,14 @@ def _stored_message(*, upload: FaceUpload) -> str:
 
 def _erase_message(*, upload: FaceUpload, erased: bool) -> tuple[int, str]:
     """What the list page says after a delete: erased (and the app told), or hidden while storage is away."""
-    values = {"when": formats.date_format(upload.created_at, "j M Y, H:i")}
+    values = {"photo": upload_label(upload=upload)}
     if not erased:
-        text = _("The photo of %(when)s is hidden and being erased. Storage did not answer, so we finish it shortly.")
+        text = _("“%(photo)s” is hidden and being erased. Storage did not answer, so we finish it shortly.")
         return messages.WARNING, text % values
     if upload.partner_id:
-        text = _("The photo of %(when)s is erased, and %(app)s has been told to delete its copy.")
+        text = _("“%(photo)s” is erased, and %(app)s has been told to delete its copy.")
         return messages.SUCCESS, text % {**values, "app": upload.partner.name}
-    return messages.SUCCESS, _("The photo of %(when)s is erased.") % values
+    return messages.SUCCESS, _("“%(photo)s” is erased.") % values
 
 
 class FaceUploadListView(LoginRequiredMixin, TemplateView):
@@ -84,7 +91,7 @@ class FaceUploadListView(LoginRequiredMixin, TemplateView):
             except FaceUploadForm.INGEST_REFUSALS as error:
                 form.add_ingest_error(error, granted=purposes_granted_for_subject(subject=request.user))
             else:
-                messages.success(request, _stored_message(upload=upload))
+                messages.add_message(request, *_stored_message(upload=upload))
                 return redirect("media_vault:upload_list")
         return self.render_to_response(self.page_context(upload_form=form, purposes=purposes))
 
@@ -97,7 +104,9 @@ class FaceUploadListView(LoginRequiredMixin, TemplateView):
         upload_form = upload_form or FaceUploadForm(purposes=purposes)
         return self.get_context_data(
             page=page,
-            uploads=page.object_list,
+            uploads=uploads_with_access_groups(uploads=page.object_list),
+            no_face=no_face_questions_for_subject(subject=self.request.user, limit=NO_FACE_QUESTIONS),
+            access_preview=ACCESS_PREVIEW,
             filters=filters,
             upload_form=upload_form,
             granted_purposes=[p for p in purposes if p.slug in granted],
@@ -113,8 +122,23 @@ class FaceUploadDetailView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         upload = _upload_or_404(request=self.request, upload_id=kwargs["upload_id"])
-        history = access_event_list_for_subject(subject=self.request.user).filter(upload=upload)
+        history = access_groups_for_upload(upload=upload)
         return {**super().get_context_data(**kwargs), "upload": upload, "history": history}
+
+
+class FaceUploadKeepView(LoginRequiredMixin, View):
+    """The subject keeps an upload in which no face was found; the question is not asked again."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, upload_id):
+        upload = upload_keep_without_face(upload=_upload_or_404(request=request, upload_id=upload_id))
+        messages.success(
+            request, _("“%(photo)s” stays. We will not ask about it again.") % {"photo": upload_label(upload=upload)}
+        )
+        if request.POST.get("return_to") == "detail":
+            return redirect("media_vault:upload_detail", upload_id=upload.pk)
+        return redirect("media_vault:upload_list")
 
 
 class _FaceImageView(LoginRequiredMixin, View):

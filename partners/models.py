@@ -109,6 +109,9 @@ class LinkCode(models.Model):
     used_by = models.ForeignKey(
         Partner, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("used by")
     )
+    # The code itself, encrypted (partners.link_codes), so the Connected apps page can show the same code again
+    # while it is live; emptied when it is used or replaced. Never stored in the clear.
+    code_sealed = models.BinaryField(_("code, encrypted"), blank=True, default=b"", editable=False)
 
     class Meta:
         verbose_name = _("link code")

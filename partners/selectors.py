@@ -1,19 +1,23 @@
 """Reads for the partner side. Partner-facing lookups answer 404 for unknown and unlinked ids alike."""
 
+import math
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg
 from django.db import connection
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from consents.models import ConsentState, ConsentStateName, Purpose
 from consents.selectors import ConsentRow, consent_state_name_of
 from partners.exceptions import LinkNotFound, SubjectNotFound, UnknownPurposes
-from partners.models import Link, Partner, WebhookEvent
+from partners.link_codes import link_code_unseal
+from partners.models import SCOPE_MEANING_FOR_SUBJECT, Link, LinkCode, Partner, PartnerScope, WebhookEvent
 
 
 def _as_uuid(value) -> uuid.UUID | None:
@@ -52,6 +56,37 @@ def link_list_for_subject(*, subject: User) -> QuerySet[Link]:
         )
         .order_by("-linked_at")
     )
+
+
+def link_scope_meanings_for_subject(*, partner: Partner) -> list[str]:
+    """What a connected app may do, in the subject's words. Connecting with a code is done once it is
+    connected, so that permission is not listed for it."""
+    return [SCOPE_MEANING_FOR_SUBJECT[s] for s in partner.scopes if s != PartnerScope.LINKS_WRITE]
+
+
+@dataclass(frozen=True)
+class LiveLinkCode:
+    code: str
+    expires_at: datetime
+    minutes_left: int  # rounded up: a code with 30 seconds left has 1 minute left
+
+
+def link_code_live_for_subject(*, subject: User, now: datetime | None = None) -> LiveLinkCode | None:
+    """The subject's current link code while it is unused and unexpired, to show again; None when there is none."""
+    now = now or timezone.now()
+    link_code = (
+        LinkCode.objects.filter(subject=subject, used_at__isnull=True, expires_at__gt=now)
+        .exclude(code_sealed=b"")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if link_code is None:
+        return None
+    code = link_code_unseal(sealed=link_code.code_sealed, code_hash=link_code.code_hash)
+    if not code:
+        return None
+    seconds_left = (link_code.expires_at - now).total_seconds()
+    return LiveLinkCode(code=code, expires_at=link_code.expires_at, minutes_left=max(1, math.ceil(seconds_left / 60)))
 
 
 def link_latest_for_partner_and_subject(*, partner_id: int, subject_id: int) -> Link | None:

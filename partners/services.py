@@ -1,7 +1,6 @@
 """Writes for partners and links: registration, link codes, redemption, unlinking. DESIGN.md's partner side."""
 
 import base64
-import hashlib
 import logging
 import secrets
 import threading
@@ -18,6 +17,7 @@ from oauth2_provider.models import AccessToken, Application, RefreshToken
 from accounts.models import StaffAction, User
 from accounts.services import staff_action_log
 from partners.exceptions import LinkCodeInvalid
+from partners.link_codes import link_code_hash, link_code_seal
 from partners.models import Link, LinkCode, Partner, WebhookEvent
 from partners.outbox import webhook_enqueue
 from partners.url_safety import webhook_url_resolve
@@ -132,19 +132,26 @@ def partner_update(
     return stored
 
 
-def _code_hash(code: str) -> str:
-    normalized = "".join(ch for ch in code.upper() if ch.isalnum())
-    return hashlib.sha256(normalized.encode()).hexdigest()
-
-
 @transaction.atomic
 def link_code_create(*, subject: User, now: datetime | None = None) -> tuple[LinkCode, str]:
-    """Make a single-use code for the subject to give to an app; only its hash is stored."""
+    """Make a single-use code for the subject to give to an app: its hash, and the code sealed for the page.
+
+    One live code per subject: a new code ends the subject's earlier unused ones at once, so no code the
+    person can no longer see keeps working.
+    """
     now = now or timezone.now()
+    LinkCode.objects.filter(subject=subject, used_at__isnull=True, expires_at__gt=now).update(
+        expires_at=now, code_sealed=b""
+    )
     raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
     code = f"{raw[:4]}-{raw[4:]}"
+    code_hash = link_code_hash(code)
     link_code = LinkCode.objects.create(
-        subject=subject, code_hash=_code_hash(code), created_at=now, expires_at=now + LINK_CODE_LIFETIME
+        subject=subject,
+        code_hash=code_hash,
+        code_sealed=link_code_seal(code=code, code_hash=code_hash),
+        created_at=now,
+        expires_at=now + LINK_CODE_LIFETIME,
     )
     return link_code, code
 
@@ -153,12 +160,13 @@ def link_code_create(*, subject: User, now: datetime | None = None) -> tuple[Lin
 def link_redeem(*, partner: Partner, code: str, now: datetime | None = None) -> Link:
     """Redeem a subject's link code: single use, within 10 minutes. Gives the partner its pairwise id."""
     now = now or timezone.now()
-    claimed = LinkCode.objects.filter(code_hash=_code_hash(code), used_at__isnull=True, expires_at__gt=now).update(
-        used_at=now, used_by=partner
+    code_hash = link_code_hash(code)
+    claimed = LinkCode.objects.filter(code_hash=code_hash, used_at__isnull=True, expires_at__gt=now).update(
+        used_at=now, used_by=partner, code_sealed=b""
     )
     if claimed != 1:  # unknown, expired or used: one answer for all three
         raise LinkCodeInvalid()
-    subject = LinkCode.objects.select_related("subject").get(code_hash=_code_hash(code)).subject
+    subject = LinkCode.objects.select_related("subject").get(code_hash=code_hash).subject
     if not subject.is_active:
         raise LinkCodeInvalid()
     link = Link.objects.select_for_update().filter(partner=partner, subject=subject, unlinked_at__isnull=True).first()

@@ -1,35 +1,46 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
 from config.errors import DomainError
-from partners.models import SCOPE_MEANING_FOR_SUBJECT
-from partners.selectors import link_get_for_subject, link_list_for_subject
+from partners.selectors import (
+    link_code_live_for_subject,
+    link_get_for_subject,
+    link_list_for_subject,
+    link_scope_meanings_for_subject,
+)
 from partners.services import link_code_create, link_unlink
 
 
 class ConnectedAppListView(LoginRequiredMixin, TemplateView):
-    """The apps connected to the subject: what each may do, when it last read, whether it was told."""
+    """The apps connected to the subject: what each may do, when it last read, whether it was told; and the
+    subject's live link code, the same one on every visit until it is used or expires."""
 
     template_name = "partners/connected_apps.html"
 
     def get_context_data(self, **kwargs):
+        now = timezone.now()
         links = list(link_list_for_subject(subject=self.request.user))
         for link in links:
-            link.scope_descriptions = [SCOPE_MEANING_FOR_SUBJECT[s] for s in link.partner.scopes]
-        return {**super().get_context_data(**kwargs), "links": links}
+            link.scope_descriptions = link_scope_meanings_for_subject(partner=link.partner)
+        live_code = link_code_live_for_subject(subject=self.request.user, now=now)
+        return {**super().get_context_data(**kwargs), "links": links, "live_code": live_code, "now": now}
 
 
 class LinkCodeCreateView(LoginRequiredMixin, View):
-    """Make a link code and show it once, on a page of its own (no JavaScript needed)."""
+    """Make a new link code (ending the earlier one), then show it on the Connected apps page."""
 
     http_method_names = ["post"]
 
     def post(self, request):
-        link_code, code = link_code_create(subject=request.user)
-        return render(request, "partners/link_code.html", {"code": code, "expires_at": link_code.expires_at})
+        replaced = link_code_live_for_subject(subject=request.user) is not None
+        link_code_create(subject=request.user)
+        if replaced:
+            messages.info(request, _("Here is your new code. The code before it no longer works."))
+        return redirect("partners:connected_apps")
 
 
 class LinkDeleteView(LoginRequiredMixin, TemplateView):

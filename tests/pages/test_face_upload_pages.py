@@ -18,7 +18,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from consents.services import consent_grant, consent_withdraw
 from media_vault.models import AccessEvent, FaceUpload
-from media_vault.selectors import ACCESS_PREVIEW, upload_list_for_subject
+from media_vault.selectors import upload_list_for_subject, uploads_with_access_groups
 from media_vault.services import upload_access_record, upload_ingest, upload_reveal
 from partners.models import WebhookEvent
 from tests.accounts.factories import UserFactory
@@ -168,7 +168,7 @@ def test_list_shows_every_upload_from_every_source_newest_first_with_its_facts(
     app_card = html[html.index(f'id="upload-{app.pk}"') : html.index(f'id="upload-{own.pk}"')]
     own_card = html[html.index(f'id="upload-{own.pk}"') :]
     assert "Cameo Studio" in app_card
-    assert "Cameo Studio</strong> downloaded the image" in app_card
+    assert "Cameo Studio</strong> downloaded it on" in app_card
     assert "You, in the portal" in own_card
     assert "Nobody has opened it yet." in own_card
     assert "Keep my face uploads" in own_card
@@ -387,31 +387,33 @@ def test_detail_shows_the_boxed_photo_the_facts_and_the_full_history(subject_cli
     assertContains(response, "Keep my face uploads")
     assertContains(response, upload.retention_until.strftime("%-d %b %Y"))
     assertContains(response, f'href="/uploads/{upload.pk}/image"')
-    history = re.search(r'data-testid="history">(.*?)</table>', response.content.decode(), re.S).group(1)
-    assert history.count("<tr>") == 1 + 8  # the header row and every read
-    assert "Privacy staff" in history
+    history = re.search(r'data-testid="history">(.*?)</ul>', response.content.decode(), re.S).group(1)
+    assert history.count("<li>") == 2  # the seven views are one line, the reveal another
+    assert "You</strong> viewed it 7 times, last on" in history
+    assert "Privacy staff</strong> revealed the original on" in history
     assert "Checking a report about this photo" in history
 
 
-def test_the_list_links_to_the_full_history_when_it_shows_only_the_newest(subject_client, upload):
+def test_the_list_groups_repeated_reads_into_one_line_with_a_count(subject_client, upload):
     for _ in range(6):
         upload_access_record(upload=upload, actor_kind=AccessEvent.ActorKind.SUBJECT, action=AccessEvent.Action.VIEW)
 
     response = subject_client.get(LIST_URL)
 
-    assertContains(response, "See all 6 reads")
-    assertContains(response, "viewed the image", count=5)
+    assertContains(response, "You</strong> viewed it 6 times, last on", count=1)
+    assertNotContains(response, "viewed the image")
 
 
-def test_the_list_loads_only_the_newest_accesses_however_long_the_history(subject, upload):
+def test_the_list_loads_the_grouped_reads_however_long_the_history(subject, upload):
     for _ in range(12):
         upload_access_record(upload=upload, actor_kind=AccessEvent.ActorKind.SUBJECT, action=AccessEvent.Action.VIEW)
-    newest = list(AccessEvent.objects.filter(upload=upload).order_by("-created_at", "-id")[:ACCESS_PREVIEW])
+    events = AccessEvent.objects.filter(upload=upload).order_by("created_at", "id")
 
-    (listed,) = upload_list_for_subject(subject=subject)
+    (listed,) = uploads_with_access_groups(uploads=upload_list_for_subject(subject=subject))
 
-    assert listed.access_history == newest
-    assert listed.access_count == 12
+    (group,) = listed.access_groups
+    assert (group.actor_kind, group.action, group.times) == ("subject", "view", 12)
+    assert (group.first_at, group.last_at) == (events.first().created_at, events.last().created_at)
 
 
 def test_an_unknown_or_malformed_id_is_404(subject_client, upload):
