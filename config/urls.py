@@ -10,6 +10,7 @@ from media_vault.views import AccessEventListView
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("privacy/", TemplateView.as_view(template_name="pages/privacy.html"), name="privacy"),
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("consents/", include("consents.urls")),
     path("connected-apps/", include("partners.urls")),

@@ -5,10 +5,12 @@ from datetime import datetime
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.devices import device_label
+from accounts.models import SignIn, User
 from consents.models import ConsentEvent
 from consents.selectors import consent_states_for_subject
 from data_rights.exceptions import ExportNotAvailable
@@ -52,6 +54,19 @@ def export_sections_for_subject(*, subject: User) -> dict:
             for a in EmailAddress.objects.filter(user=subject)
         ],
         "two_factor": sorted(Authenticator.objects.filter(user=subject).values_list("type", flat=True)),
+        "sign_ins": [
+            {"at": sign_in.created_at, "device": sign_in.device, "new_device": sign_in.new_device}
+            for sign_in in SignIn.objects.filter(subject=subject).order_by("created_at")
+        ],
+        "sessions": [
+            {
+                "started_at": session.created_at,
+                "last_seen_at": session.last_seen_at,
+                "ip": session.ip,
+                "device": device_label(session.user_agent),
+            }
+            for session in UserSession.objects.filter(user=subject).order_by("created_at")
+        ],
     }
     consents = {
         "current": [
