@@ -5,7 +5,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.views import HomeView
 from config.api import api_not_found
-from media_vault.views import AccessEventListView
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -15,7 +14,6 @@ urlpatterns = [
     path("consents/", include("consents.urls")),
     path("connected-apps/", include("partners.urls")),
     path("uploads/", include("media_vault.urls")),
-    path("activity/", AccessEventListView.as_view(), name="activity"),
     path("", include("data_rights.urls")),
     path("admin/", admin.site.urls),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),

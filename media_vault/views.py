@@ -1,4 +1,4 @@
-"""The subject's pages for face uploads (rule 5): list and upload, detail, images, delete, activity.
+"""The subject's pages for face uploads (rule 5): list and upload, detail, images, delete.
 
 Form -> service -> redirect + message, as on the consent pages; no JavaScript is needed anywhere.
 """
@@ -32,7 +32,6 @@ from media_vault.selectors import (
 from media_vault.services import upload_access_record, upload_erase_or_defer, upload_ingest
 
 UPLOADS_PER_PAGE = 12
-EVENTS_PER_PAGE = 25
 
 
 def _upload_or_404(*, request, upload_id) -> FaceUpload:
@@ -176,15 +175,3 @@ class FaceUploadDeleteView(LoginRequiredMixin, TemplateView):
         erased = upload_erase_or_defer(upload_id=upload.pk)
         messages.add_message(request, *_erase_message(upload=upload, erased=erased))
         return redirect("media_vault:upload_list")
-
-
-class AccessEventListView(LoginRequiredMixin, TemplateView):
-    """Rule 5: every recorded read of the subject's images, newest first: who, when, what, why, which upload."""
-
-    template_name = "media_vault/access_event_list.html"
-
-    def get_context_data(self, **kwargs):
-        page = Paginator(access_event_list_for_subject(subject=self.request.user), EVENTS_PER_PAGE).get_page(
-            self.request.GET.get("page")
-        )
-        return {**super().get_context_data(**kwargs), "page": page, "events": page.object_list}
