@@ -96,3 +96,23 @@ class StaffAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.target} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SignIn(models.Model):
+    """One sign-in of a person, shown on their Activity page. Only the kind of browser is kept, never the address."""
+
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sign_ins", verbose_name=_("subject")
+    )
+    device = models.CharField(_("device"), max_length=100, help_text=_("browser and system, e.g. Firefox on Linux"))
+    new_device = models.BooleanField(_("new device"), default=False, help_text=_("no earlier sign-in from it"))
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sign-in")
+        verbose_name_plural = _("sign-ins")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["subject", "-created_at"], name="sign_in_subject_idx")]
+
+    def __str__(self) -> str:
+        return f"sign-in #{self.pk} on {self.device}"

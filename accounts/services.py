@@ -2,6 +2,7 @@ from urllib.parse import urlsplit
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
@@ -13,7 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
 
-from accounts.models import StaffAction, User
+from accounts.devices import device_label
+from accounts.models import SignIn, StaffAction, User
 
 
 @transaction.atomic
@@ -32,13 +34,30 @@ def staff_action_log(
 
 
 def sessions_end_for_subject(*, subject: User) -> int:
-    """Delete every stored session of the subject (the database backend keeps the user id inside)."""
+    """Delete every stored session of the subject (the database backend keeps the user id inside), and allauth's
+    record of each (device, address, last seen). Returns the sessions ended."""
     ended = []
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=2000):
         if str(session.get_decoded().get("_auth_user_id")) == str(subject.pk):
             ended.append(session.pk)
     Session.objects.filter(pk__in=ended).delete()
+    UserSession.objects.filter(user=subject).delete()
     return len(ended)
+
+
+def sign_in_record(*, subject: User, user_agent: str) -> SignIn:
+    """Record a sign-in for the subject's Activity page; a browser never seen for this account is a new device."""
+    device = device_label(user_agent)[: SignIn._meta.get_field("device").max_length]
+    known = SignIn.objects.filter(subject=subject, device=device).exists()
+    return SignIn.objects.create(subject=subject, device=device, new_device=not known)
+
+
+@transaction.atomic
+def account_display_name_set(*, subject: User, display_name: str) -> User:
+    """The name the portal calls the person by; blank means none. Apps never receive it."""
+    subject.display_name = " ".join(display_name.split())
+    subject.save(update_fields=["display_name"])
+    return subject
 
 
 @transaction.atomic
@@ -61,7 +80,8 @@ def _admin_log_entries(*, subject: User):
 
 @transaction.atomic
 def account_records_erase(*, subject: User) -> dict[str, int]:
-    """Rule 7: staff log rows about the subject, addresses, two-factor, OAuth rows and sessions. Idempotent."""
+    """Rule 7: staff log rows about the subject, addresses, two-factor, OAuth rows, sign-ins, devices (allauth's
+    session records) and sessions. Idempotent."""
     oauth_rows = sum(
         model.objects.filter(user=subject).delete()[0] for model in (RefreshToken, AccessToken, IDToken, Grant)
     )
@@ -70,7 +90,9 @@ def account_records_erase(*, subject: User) -> dict[str, int]:
         + _admin_log_entries(subject=subject).delete()[0],
         "account_records": EmailAddress.objects.filter(user=subject).delete()[0]
         + Authenticator.objects.filter(user=subject).delete()[0]
-        + oauth_rows,
+        + oauth_rows
+        + SignIn.objects.filter(subject=subject).delete()[0]
+        + UserSession.objects.filter(user=subject).delete()[0],
         "sessions": sessions_end_for_subject(subject=subject),
     }
 

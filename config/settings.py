@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.usersessions",
     "django_htmx",
     "csp",
     "accounts",
@@ -70,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -140,6 +142,8 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "reauthenticate": "10/m/user",
 }
+# Every sign-in is recorded (accounts.adapter); a browser not seen before is marked as a new device.
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Face privacy portal"
 
@@ -147,6 +151,9 @@ MFA_TOTP_ISSUER = "Face privacy portal"
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_ABSOLUTE_LIFETIME = timedelta(hours=12)
+# allauth's record of each signed-in session (device, address, last seen), listed at /accounts/sessions/
+# with "sign out everywhere else".
+USERSESSIONS_TRACK_ACTIVITY = True
 
 # --- HTTP security -------------------------------------------------------------------------
 _https = env.bool("DJANGO_HTTPS", default=not DEBUG)
@@ -186,6 +193,10 @@ USE_I18N = True
 USE_TZ = True
 # Dates read as on the portal's pages ("1 Dec 2026, 17:05"), in admin too, not Django's American "en" formats.
 FORMAT_MODULE_PATH = ["config.formats"]
+
+# Our own English catalogue comes first: it puts allauth's Title Case labels ("Sign In", "Remember Me")
+# into the sentence case the rest of the site uses. Rebuild the .mo after editing: msgfmt -o django.mo django.po
+LOCALE_PATHS = [BASE_DIR / "locale"]
 
 # --- Static and media ----------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -6,18 +6,17 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.views import HomeView
 from config.api import api_not_found
-from media_vault.views import AccessEventListView
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     # Browsers ask for /favicon.ico whatever the pages link; send them to the one icon the pages use.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("privacy/", TemplateView.as_view(template_name="pages/privacy.html"), name="privacy"),
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("consents/", include("consents.urls")),
     path("connected-apps/", include("partners.urls")),
     path("uploads/", include("media_vault.urls")),
-    path("activity/", AccessEventListView.as_view(), name="activity"),
     path("", include("data_rights.urls")),
     path("admin/", admin.site.urls),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),

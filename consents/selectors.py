@@ -1,10 +1,13 @@
 """Every read that encodes a consent rule. Pages, both APIs, admin and tasks call these."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.utils.translation import gettext as _
 
+from accounts.activity import ActivityItem, ActivityKind, ActivityWindow
 from accounts.models import User
 from consents.exceptions import PurposeNotFound
 from consents.hooks import WithdrawalImpact, withdrawal_impact_for
@@ -62,9 +65,11 @@ def purpose_list_active() -> QuerySet[Purpose]:
     return Purpose.objects.filter(active=True).order_by("position", "slug")
 
 
-def purpose_titles_by_slug() -> dict[str, str]:
-    """Every purpose's current title by slug, retired ones too, for readers that hold only slugs (the export)."""
-    return dict(Purpose.objects.values_list("slug", "title"))
+def purpose_titles_by_slug(*, slugs: Collection[str] | None = None) -> dict[str, str]:
+    """Current titles by slug, retired purposes too, for readers that hold only slugs (the export, Activity);
+    every purpose, or only the named ones, in one query."""
+    purposes = Purpose.objects.all() if slugs is None else Purpose.objects.filter(slug__in=slugs)
+    return dict(purposes.values_list("slug", "title"))
 
 
 def consent_status_for(*, state: ConsentState | None, purpose: Purpose) -> ConsentRow:
@@ -112,6 +117,53 @@ def consent_status_get(*, subject: User, purpose: Purpose) -> ConsentRow:
 def consent_history_for_subject(*, subject: User) -> QuerySet[ConsentEvent]:
     """The subject's ledger events, newest first."""
     return ConsentEvent.objects.filter(subject=subject).select_related("purpose").order_by("-seq")
+
+
+def _consent_activity_text(event: ConsentEvent) -> str:
+    values = {"purpose": event.purpose.title}
+    kind = event.actor.split(":", 1)[0]
+    if kind == "subject":
+        text = _("You granted “%(purpose)s”") if event.granted else _("You withdrew “%(purpose)s”")
+    elif kind == "staff":
+        text = (
+            _("Privacy staff recorded that you granted “%(purpose)s”")
+            if event.granted
+            else _("Privacy staff recorded that you withdrew “%(purpose)s”")
+        )
+    elif kind == "partner":
+        text = (
+            _("An app recorded that you granted “%(purpose)s”")
+            if event.granted
+            else _("An app recorded that you withdrew “%(purpose)s”")
+        )
+    else:
+        text = _("“%(purpose)s” was granted") if event.granted else _("“%(purpose)s” was withdrawn")
+    return text % values
+
+
+def _partner_id_of(actor: str) -> int | None:
+    kind, _sep, ref = actor.partition(":")
+    return int(ref) if kind == "partner" and ref.isdigit() else None
+
+
+def consent_activity_for_subject(*, subject: User, window: ActivityWindow) -> list[ActivityItem]:
+    """The subject's consent decisions (ledger events) for the Activity page, newest first, in one query. Filtered
+    to one app, only the decisions that app recorded."""
+    events = ConsentEvent.objects.filter(subject=subject)
+    if window.partner_id is not None:
+        events = events.filter(actor=f"partner:{window.partner_id}")
+    return [
+        ActivityItem(
+            at=event.created_at,
+            kind=ActivityKind.CONSENTS,
+            text=_consent_activity_text(event),
+            source="consent",
+            key=event.pk,
+            partner_id=_partner_id_of(event.actor),
+            detail=_("Version %(version)s of the purpose") % {"version": event.purpose_version},
+        )
+        for event in window.rows(events.select_related("purpose"), source="consent")
+    ]
 
 
 def purposes_granted_for_subject(*, subject: User) -> set[str]:

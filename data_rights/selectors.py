@@ -1,20 +1,29 @@
 """Reads for data requests and for what an export holds (rule 5: everything held about the subject)."""
 
 import uuid
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.activity import ActivityCursor, ActivityItem, ActivityKind, ActivityWindow
+from accounts.devices import device_label
+from accounts.models import SignIn, User
+from accounts.selectors import sign_in_activity_for_subject
 from consents.models import ConsentEvent
-from consents.selectors import consent_states_for_subject
+from consents.selectors import consent_activity_for_subject, consent_states_for_subject
 from data_rights.exceptions import ExportNotAvailable
 from data_rights.models import DataRequest
 from media_vault.models import AccessEvent, FaceUpload
+from media_vault.selectors import access_activity_for_subject
 from partners.models import Link
+from partners.selectors import delivery_activity_for_subject, partner_names_by_id
 
 
 def data_request_list_for_subject(*, subject: User) -> QuerySet[DataRequest]:
@@ -52,6 +61,19 @@ def export_sections_for_subject(*, subject: User) -> dict:
             for a in EmailAddress.objects.filter(user=subject)
         ],
         "two_factor": sorted(Authenticator.objects.filter(user=subject).values_list("type", flat=True)),
+        "sign_ins": [
+            {"at": sign_in.created_at, "device": sign_in.device, "new_device": sign_in.new_device}
+            for sign_in in SignIn.objects.filter(subject=subject).order_by("created_at")
+        ],
+        "sessions": [
+            {
+                "started_at": session.created_at,
+                "last_seen_at": session.last_seen_at,
+                "ip": session.ip,
+                "device": device_label(session.user_agent),
+            }
+            for session in UserSession.objects.filter(user=subject).order_by("created_at")
+        ],
     }
     consents = {
         "current": [
@@ -157,3 +179,84 @@ def export_status_shown(*, export: DataRequest, now: datetime) -> str:
     if export.status == DataRequest.Status.READY and (export.expires_at is None or export.expires_at <= now):
         return DataRequest.Status.EXPIRED
     return export.status
+
+
+def _data_request_detail(request: DataRequest, *, now: datetime) -> str:
+    status = export_status_shown(export=request, now=now)
+    if status in DataRequest.ACTIVE:
+        return _("Being built.") if request.kind == DataRequest.Kind.EXPORT else _("Under way.")
+    if status == DataRequest.Status.READY:
+        until = formats.date_format(timezone.localtime(request.expires_at), "j M Y, H:i")
+        return _("Ready to download until %(until)s.") % {"until": until}
+    return {
+        DataRequest.Status.EXPIRED: _("Expired: an export can be downloaded for 7 days."),
+        DataRequest.Status.DONE: _("Done."),
+        DataRequest.Status.FAILED: _("It could not be finished. Privacy staff have been told."),
+    }.get(status, "")
+
+
+def data_request_activity_for_subject(*, subject: User, window: ActivityWindow) -> list[ActivityItem]:
+    """Rules 6 and 7 on the Activity page: the subject's export and erasure requests with where each stands;
+    none when the page shows one app."""
+    if window.partner_id is not None:
+        return []
+    now = timezone.now()
+    requests = window.rows(DataRequest.objects.filter(subject=subject), source="request")
+    return [
+        ActivityItem(
+            at=request.created_at,
+            kind=ActivityKind.REQUESTS,
+            text=_("You asked for an export of your data")
+            if request.kind == DataRequest.Kind.EXPORT
+            else _("You asked us to erase everything about you"),
+            source="request",
+            key=request.pk,
+            detail=_data_request_detail(request, now=now),
+            url=reverse("data_rights:your_data")
+            if export_status_shown(export=request, now=now) == DataRequest.Status.READY
+            else "",
+        )
+        for request in requests
+    ]
+
+
+@dataclass(frozen=True)
+class ActivityPage:
+    items: list[ActivityItem]
+    next_cursor: ActivityCursor | None
+
+
+def activity_page_for_subject(
+    *,
+    subject: User,
+    limit: int,
+    kind: str | None = None,
+    partner_id: int | None = None,
+    cursor: ActivityCursor | None = None,
+) -> ActivityPage:
+    """Everything that happened with the subject's data, from every app, newest first: photos opened and deleted,
+    consent changes, what apps were told, sign-ins, exports and erasure. One kind or one app if asked.
+
+    Each app reads its own rows (at most `limit` + 1, older than the cursor), so a page costs the same few
+    queries however long the history is.
+    """
+    kinds = {kind} if kind else set(ActivityKind.ALL)
+    window = ActivityWindow(limit=limit + 1, cursor=cursor, partner_id=partner_id)
+    items: list[ActivityItem] = []
+    if ActivityKind.SIGN_INS in kinds:
+        items += sign_in_activity_for_subject(subject=subject, window=window)
+    if ActivityKind.CONSENTS in kinds:
+        items += consent_activity_for_subject(subject=subject, window=window)
+    if ActivityKind.DELIVERIES in kinds:
+        items += delivery_activity_for_subject(subject=subject, window=window)
+    if kinds & {ActivityKind.PHOTOS, ActivityKind.DELETIONS, ActivityKind.REQUESTS}:
+        items += access_activity_for_subject(subject=subject, window=window, kinds=kinds)
+    if ActivityKind.REQUESTS in kinds:
+        items += data_request_activity_for_subject(subject=subject, window=window)
+    items.sort(key=ActivityItem.sort_key, reverse=True)
+    page = items[:limit]
+    unnamed = {item.partner_id for item in page if item.partner_id is not None and not item.app}
+    if unnamed:
+        names = partner_names_by_id(ids=unnamed)
+        page = [replace(item, app=names.get(item.partner_id, "")) if not item.app else item for item in page]
+    return ActivityPage(items=page, next_cursor=page[-1].cursor if len(items) > limit else None)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from data_rights.views import (
+    ActivityView,
     ErasureConfirmView,
     ErasureReceiptView,
     ExportCreateView,
@@ -10,6 +11,7 @@ from data_rights.views import (
 
 app_name = "data_rights"
 urlpatterns = [
+    path("activity/", ActivityView.as_view(), name="activity"),
     path("your-data/", YourDataView.as_view(), name="your_data"),
     path("your-data/exports/", ExportCreateView.as_view(), name="export_create"),
     path("your-data/exports/<uuid:request_id>/download", ExportDownloadView.as_view(), name="export_download"),

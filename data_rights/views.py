@@ -1,4 +1,4 @@
-"""The subject's pages for rules 6 and 7: exports, erasure, and the public erasure receipt.
+"""The subject's pages for rules 5 to 7: activity across every app, exports, erasure, and the public erasure receipt.
 
 Form -> service -> redirect + message, as on the consent pages; htmx only refreshes the export list while
 one is being built, and a reload shows the same thing without JavaScript.
@@ -17,13 +17,44 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
+from accounts.activity import ActivityCursor
 from data_rights.exceptions import ErasureInProgress, ExportInProgress, ExportNotAvailable, InvalidPassword
-from data_rights.forms import ErasureForm
+from data_rights.forms import ActivityFilterForm, ErasureForm
 from data_rights.models import DataRequest
-from data_rights.selectors import data_request_list_for_subject, export_get_for_download, export_status_shown
+from data_rights.selectors import (
+    activity_page_for_subject,
+    data_request_list_for_subject,
+    export_get_for_download,
+    export_status_shown,
+)
 from data_rights.services import erasure_request, export_download_stream, export_request
+from partners.selectors import partner_list_for_subject
 
 EXPORTS_SHOWN = 10
+ACTIVITY_PER_PAGE = 25
+
+
+class ActivityView(LoginRequiredMixin, TemplateView):
+    """Rule 5 and no surprises: everything that happened with the subject's data, from every app, newest first;
+    filtered by kind and app with a GET form, paged with a cursor ("Older"), no JavaScript needed."""
+
+    template_name = "data_rights/activity.html"
+
+    def get_context_data(self, **kwargs):
+        filters = ActivityFilterForm(
+            self.request.GET, apps=list(partner_list_for_subject(subject=self.request.user).values_list("pk", "name"))
+        )
+        cursor = ActivityCursor.decode(self.request.GET.get("before"))
+        page = activity_page_for_subject(
+            subject=self.request.user, limit=ACTIVITY_PER_PAGE, cursor=cursor, **filters.selector_filters()
+        )
+        return {
+            **super().get_context_data(**kwargs),
+            "filters": filters,
+            "items": page.items,
+            "older": page.next_cursor.encode() if page.next_cursor else None,
+            "paged": cursor is not None,
+        }
 
 
 def export_list_context(*, subject) -> dict:

@@ -108,18 +108,25 @@ class FaceUpload(models.Model):
 
 
 class AccessEvent(models.Model):
-    """Rule 5: somebody read a face image (or an export). Shown to the subject on the Activity page."""
+    """Rule 5: somebody read a face image (or an export), or a face image was deleted. Shown to the subject on the
+    Activity page. A deletion is recorded once, when it is decided: by the subject, an app, or the portal itself."""
 
     class ActorKind(models.TextChoices):
         SUBJECT = "subject", _("you")
         PARTNER = "partner", _("an app")
         STAFF = "staff", _("privacy staff")
+        SYSTEM = "system", _("the portal")
 
     class Action(models.TextChoices):
         VIEW = "view", _("viewed the image")
         CONTENT = "content", _("downloaded the image")
         REVEAL = "reveal", _("revealed the original")
         EXPORT = "export", _("downloaded your export")
+        ERASE = "erase", _("deleted the image")
+        EXPIRE = "expire", _("deleted the image: its keeping period ended")
+        ORPHAN = "orphan", _("deleted the image: no purpose you grant covers it any more")
+
+    DELETIONS = (Action.ERASE, Action.EXPIRE, Action.ORPHAN)
 
     subject = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_events", verbose_name=_("subject")
@@ -133,6 +140,8 @@ class AccessEvent(models.Model):
         verbose_name=_("upload"),
     )
     upload_ref = models.UUIDField(_("upload id"), null=True, blank=True)
+    # When the upload was made, kept after it is erased, so the subject can still tell which photo it was.
+    upload_created_at = models.DateTimeField(_("upload made"), null=True, blank=True)
     actor_kind = models.CharField(_("who"), max_length=10, choices=ActorKind.choices)
     partner = models.ForeignKey(
         "partners.Partner",
@@ -141,6 +150,7 @@ class AccessEvent(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("partner"),
+        help_text=_("the app that read it; for a deletion, the app that held the image"),
     )
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,

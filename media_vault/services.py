@@ -113,16 +113,23 @@ def upload_keep_without_face(*, upload: FaceUpload, now: datetime | None = None)
     return upload
 
 
-def upload_erase(*, upload_id, notify_partner: bool = True) -> bool:
+def upload_erase(
+    *,
+    upload_id,
+    notify_partner: bool = True,
+    actor_kind: str = AccessEvent.ActorKind.SYSTEM,
+    action: str = AccessEvent.Action.ERASE,
+) -> bool:
     """Rule 7 for one upload: objects first, then the row and the partner's `upload.erased`, at once.
 
     Idempotent: the row is marked first and stays until every object is gone, so a crash or a storage
-    outage leaves it to be retried and it is never reported erased while a copy remains.
+    outage leaves it to be retried and it is never reported erased while a copy remains. Marking it records
+    the deletion for the subject's Activity page, once: who decided it (`actor_kind`) and why (`action`).
     """
     upload = FaceUpload.objects.filter(pk=upload_id).first()
     if upload is None:
         return False
-    FaceUpload.objects.filter(pk=upload.pk).update(status=FaceUpload.Status.ERASING)
+    _upload_erasure_begin(upload=upload, actor_kind=actor_kind, action=action)
     vault_object_delete(name=upload.object_name)
     vault_object_delete(name=upload.thumbnail_object_name)
     with transaction.atomic():
@@ -139,6 +146,24 @@ def upload_erase(*, upload_id, notify_partner: bool = True) -> bool:
     return True
 
 
+@transaction.atomic
+def _upload_erasure_begin(*, upload: FaceUpload, actor_kind: str, action: str) -> None:
+    """Hide the upload from every list (`erasing`); the first time only, record the deletion as an access event."""
+    hidden = FaceUpload.objects.filter(pk=upload.pk, status=FaceUpload.Status.STORED).update(
+        status=FaceUpload.Status.ERASING
+    )
+    if hidden:
+        AccessEvent.objects.create(
+            subject_id=upload.subject_id,
+            upload=upload,
+            upload_ref=upload.pk,
+            upload_created_at=upload.created_at,
+            actor_kind=actor_kind,
+            action=action,
+            partner_id=upload.partner_id,  # the app that held it
+        )
+
+
 def uploads_orphaned(*, subject_id: int | None = None):
     """Uploads none of whose purposes the subject still grants (rule 2)."""
     still_granted = consent_states_granted().filter(subject_id=OuterRef("subject_id"), purpose__uploads=OuterRef("pk"))
@@ -146,20 +171,26 @@ def uploads_orphaned(*, subject_id: int | None = None):
     return uploads.filter(subject_id=subject_id) if subject_id is not None else uploads
 
 
-def _uploads_erase_each(*, upload_ids: Iterable) -> int:
-    """Erase uploads one by one (each is its own idempotent unit), at most SWEEP_LIMIT per run."""
-    return sum(upload_erase(upload_id=upload_id) for upload_id in list(upload_ids[:SWEEP_LIMIT]))
+def _uploads_erase_each(*, upload_ids: Iterable, action: str = AccessEvent.Action.ERASE) -> int:
+    """The portal erases uploads one by one (each is its own idempotent unit), at most SWEEP_LIMIT per run."""
+    return sum(
+        upload_erase(upload_id=upload_id, actor_kind=AccessEvent.ActorKind.SYSTEM, action=action)
+        for upload_id in list(upload_ids[:SWEEP_LIMIT])
+    )
 
 
 def uploads_erase_orphaned(*, subject_id: int | None = None) -> int:
     """Rule 2: erase every upload left with no granted purpose. Safe to run twice at once."""
-    return _uploads_erase_each(upload_ids=uploads_orphaned(subject_id=subject_id).values_list("pk", flat=True))
+    return _uploads_erase_each(
+        upload_ids=uploads_orphaned(subject_id=subject_id).values_list("pk", flat=True),
+        action=AccessEvent.Action.ORPHAN,
+    )
 
 
 def uploads_erase_expired(*, now: datetime | None = None) -> int:
     """Rule 9: erase every upload past its retention deadline. Safe to run twice at once."""
     expired = FaceUpload.objects.filter(retention_until__lte=now or timezone.now())
-    return _uploads_erase_each(upload_ids=expired.values_list("pk", flat=True))
+    return _uploads_erase_each(upload_ids=expired.values_list("pk", flat=True), action=AccessEvent.Action.EXPIRE)
 
 
 def uploads_erase_interrupted() -> int:
@@ -226,6 +257,7 @@ def upload_access_record(
         subject_id=upload.subject_id,
         upload=upload,
         upload_ref=upload.pk,
+        upload_created_at=upload.created_at,
         actor_kind=actor_kind,
         action=action,
         partner=partner,
@@ -275,9 +307,10 @@ def data_keys_rewrap(*, master_key_id: str | None = None) -> int:
 
 
 def upload_erase_or_defer(*, upload_id) -> bool:
-    """Rule 7 from a page: erase now (True), or on a storage outage leave it hidden for the sweep to finish (False)."""
+    """Rule 7 from the subject's page: erase now (True), or on a storage outage leave it hidden for the sweep to
+    finish (False)."""
     try:
-        upload_erase(upload_id=upload_id)
+        upload_erase(upload_id=upload_id, actor_kind=AccessEvent.ActorKind.SUBJECT)
     except StorageUnavailable:
         # The row stays `erasing`, which no page lists, until every copy is gone; uploads_erase_interrupted
         # finishes it once storage answers again.

@@ -1,4 +1,4 @@
-"""The subject's pages for face uploads (rule 5): list and upload, detail, images, delete, activity.
+"""The subject's pages for face uploads (rule 5): list and upload, detail, images, delete.
 
 Form -> service -> redirect + message, as on the consent pages; no JavaScript is needed anywhere.
 """
@@ -24,7 +24,6 @@ from media_vault.renderings import faces_drawn
 from media_vault.responses import image_response
 from media_vault.selectors import (
     ACCESS_PREVIEW,
-    access_event_list_for_subject,
     access_groups_for_upload,
     no_face_questions_for_subject,
     upload_get_for_subject,
@@ -200,15 +199,3 @@ class FaceUploadDeleteView(LoginRequiredMixin, TemplateView):
         erased = upload_erase_or_defer(upload_id=upload.pk)
         messages.add_message(request, *_erase_message(upload=upload, erased=erased))
         return redirect("media_vault:upload_list")
-
-
-class AccessEventListView(LoginRequiredMixin, TemplateView):
-    """Rule 5: every recorded read of the subject's images, newest first: who, when, what, why, which upload."""
-
-    template_name = "media_vault/access_event_list.html"
-
-    def get_context_data(self, **kwargs):
-        page = Paginator(access_event_list_for_subject(subject=self.request.user), EVENTS_PER_PAGE).get_page(
-            self.request.GET.get("page")
-        )
-        return {**super().get_context_data(**kwargs), "page": page, "events": page.object_list}

@@ -11,10 +11,12 @@ from django.db import connection
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
+from accounts.activity import ActivityItem, ActivityKind, ActivityWindow
 from accounts.models import User
 from consents.models import ConsentState, ConsentStateName, Purpose
-from consents.selectors import ConsentRow, consent_state_name_of
+from consents.selectors import ConsentRow, consent_state_name_of, purpose_titles_by_slug
 from partners.exceptions import LinkNotFound, SubjectNotFound, UnknownPurposes
 from partners.link_codes import link_code_unseal
 from partners.models import SCOPE_MEANING_FOR_SUBJECT, Link, LinkCode, Partner, PartnerScope, WebhookEvent
@@ -105,6 +107,63 @@ def link_get_for_subject(*, subject: User, link_id) -> Link:
     if link is None:
         raise LinkNotFound()
     return link
+
+
+def partner_list_for_subject(*, subject: User) -> QuerySet[Partner]:
+    """Every app the subject has been connected to, now or before, by name."""
+    return Partner.objects.filter(links__subject=subject).distinct().order_by("name")
+
+
+def partner_names_by_id(*, ids: set[int]) -> dict[int, str]:
+    """Names of the given apps, in one query."""
+    return dict(Partner.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+def _delivery_text(event: WebhookEvent, *, titles: dict[str, str]) -> str:
+    values = {"app": event.partner.name, "purpose": titles.get(event.payload.get("data", {}).get("purpose", ""), "")}
+    texts = {
+        "consent.granted": _("%(app)s was told you granted “%(purpose)s”"),
+        "consent.withdrawn": _("%(app)s was told you withdrew “%(purpose)s”"),
+        "upload.erased": _("%(app)s was told to delete its copy of a photo"),
+        "subject.unlinked": _("%(app)s was told you disconnected it"),
+        "subject.erased": _("%(app)s was told to erase everything about you"),
+    }
+    return texts.get(event.event_type, _("%(app)s was sent a message about you")) % values
+
+
+def _delivery_detail(event: WebhookEvent) -> str:
+    return {
+        WebhookEvent.Status.DELIVERED: _("Delivered."),
+        WebhookEvent.Status.PENDING: _("Not delivered yet: we keep trying for at least a day."),
+        WebhookEvent.Status.FAILED: _(
+            "Not delivered: the app did not answer for a day. It can still read it from its event feed."
+        ),
+        WebhookEvent.Status.FEED_ONLY: _("The app reads this from its event feed."),
+    }.get(event.status, "")
+
+
+def delivery_activity_for_subject(*, subject: User, window: ActivityWindow) -> list[ActivityItem]:
+    """What each connected app was told about the subject (webhook events and their delivery), for the Activity
+    page; two queries whatever the page (the events, then the titles of the purposes they name)."""
+    events = WebhookEvent.objects.filter(link__subject=subject)
+    if window.partner_id is not None:
+        events = events.filter(partner_id=window.partner_id)
+    events = list(window.rows(events.select_related("partner"), source="delivery"))
+    slugs = {event.payload.get("data", {}).get("purpose") for event in events} - {None}
+    titles = purpose_titles_by_slug(slugs=slugs) if slugs else {}
+    return [
+        ActivityItem(
+            at=event.created_at,
+            kind=ActivityKind.DELIVERIES,
+            text=_delivery_text(event, titles=titles),
+            source="delivery",
+            key=event.pk,
+            partner_id=event.partner_id,
+            app=event.partner.name,
+            detail=_delivery_detail(event),
+        )
+        for event in events
+    ]
 
 
 UNKNOWN_SUBJECT = "unknown_subject"

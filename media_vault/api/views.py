@@ -160,7 +160,7 @@ class SubjectUploadDeleteApi(PartnerApi):
     def delete(self, request, subject_id, upload_id):
         link = link_get_for_partner(partner=partner_for_request(request), subject_id=subject_id)
         upload = upload_get_for_partner(partner=link.partner, subject=link.subject, upload_id=upload_id)
-        upload_erase(upload_id=upload.pk)
+        upload_erase(upload_id=upload.pk, actor_kind=AccessEvent.ActorKind.PARTNER)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

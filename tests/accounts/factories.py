@@ -4,6 +4,18 @@ from django.contrib.auth import get_user_model
 
 from accounts.models import StaffAction
 
+# Real browsers' User-Agent headers, for sign-ins and sessions from telling devices apart.
+FIREFOX_ON_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+SAFARI_ON_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Mobile/15E148 Safari/604.1"
+)
+CHROME_ON_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+)
+EDGE_ON_WINDOWS = f"{CHROME_ON_WINDOWS} Edg/126.0.2592.87"
+CHROME_ON_ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36"
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:

@@ -43,12 +43,14 @@ def test_upload_a_photo_see_it_listed_open_it_and_find_the_view_in_activity(sign
     expect(page.get_by_test_id("faces")).to_have_text("1 face")
     detail_path = page.url.removeprefix(live_server.url)
 
-    # then the Activity page lists that view, by the subject, with a link back to the upload
+    # then the Activity page, filtered to photos opened, lists that view, by the subject, with a link to the upload
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Activity").click()
+    page.get_by_label("What").select_option(label="Photos opened")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Filter").click()
     rows = page.get_by_test_id("activity").locator("tbody tr")
     expect(rows).to_have_count(1)
-    expect(rows.first).to_contain_text("You")
-    expect(rows.first).to_contain_text("Viewed the image")
+    expect(rows.first).to_contain_text("You viewed the photo of")
     expect(rows.first.get_by_role("link")).to_have_attribute("href", detail_path)
 
     assert page.evaluate("window.__cspViolations") == []

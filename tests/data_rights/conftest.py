@@ -16,7 +16,7 @@ from django.test import Client
 from PIL import Image
 
 from accounts.models import StaffAction
-from accounts.services import staff_action_log
+from accounts.services import sign_in_record, staff_action_log
 from consents.services import consent_grant, consent_withdraw
 from data_rights.models import DataRequest
 from data_rights.services import export_build, export_request
@@ -24,6 +24,7 @@ from media_vault.models import AccessEvent
 from media_vault.services import upload_access_record
 from media_vault.storage import subject_data_key, vault_stream_read
 from partners.services import link_code_create, link_unlink
+from tests.accounts.factories import FIREFOX_ON_LINUX
 from tests.conftest import s3_storage_settings
 from tests.consents.factories import PurposeFactory
 from tests.media_vault.factories import FaceUploadFactory, RevealGrantFactory, image_bytes
@@ -59,7 +60,7 @@ def holdings(subject, avatar, cameo, research):
     Two uploads (from the portal as JPEG, from a partner as PNG), consents granted and one withdrawn, an
     active link and an unlinked one (both with webhook events), a link code, reads by the subject, a
     partner and a privacy officer (a reveal), a staff audit row, admin log entries, a second factor, a
-    signed-in session, and a finished export with its archive in storage.
+    signed-in session with allauth's record of it and a sign-in, and a finished export with its archive in storage.
     """
     partner = PartnerFactory(name="Cameo Studio")
     old_partner = PartnerFactory(name="Old Avatar App")
@@ -98,8 +99,10 @@ def holdings(subject, avatar, cameo, research):
         change_message="Changed verified.",
     )
     Authenticator.objects.create(user=subject, type=Authenticator.Type.TOTP, data={"secret": "not-a-real-secret"})
-    signed_in = Client()
+    signed_in = Client(HTTP_USER_AGENT=FIREFOX_ON_LINUX)
     signed_in.force_login(subject)
+    signed_in.get("/consents/")  # allauth's record of the session: device, address, last seen
+    sign_in_record(subject=subject, user_agent=FIREFOX_ON_LINUX)
     earlier_export = export_build(request_id=export_request(subject=subject).pk)
     return SimpleNamespace(
         subject=subject,

@@ -9,11 +9,14 @@ from html.parser import HTMLParser
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from PIL import Image
 
+from accounts.devices import device_label
+from accounts.models import SignIn
 from consents.models import ConsentEvent, ConsentState
 from data_rights.archive import archive_stream
 from data_rights.models import DataRequest
@@ -55,6 +58,16 @@ ARCHIVED = {
         "profile.json",
         lambda s: Authenticator.objects.filter(user=s),
         lambda row, p: row.type in p["two_factor"],
+    ),
+    "accounts.SignIn": (
+        "profile.json",
+        lambda s: SignIn.objects.filter(subject=s),
+        lambda row, p: _has(p["sign_ins"], device=row.device, new_device=row.new_device),
+    ),
+    "usersessions.UserSession": (
+        "profile.json",
+        lambda s: UserSession.objects.filter(user=s),
+        lambda row, p: _has(p["sessions"], ip=row.ip, device=device_label(row.user_agent)),
     ),
     "consents.ConsentEvent": (
         "consents.json",

@@ -279,7 +279,7 @@ def test_the_subjects_own_pages_still_say_you(subject, subject_client):
     AccessEventFactory(upload=upload)
 
     assert "You, in the portal" in subject_client.get(reverse("media_vault:upload_list")).content.decode()
-    assert "You" in subject_client.get(reverse("activity")).content.decode()
+    assert "You" in subject_client.get(reverse("data_rights:activity")).content.decode()
     upload.refresh_from_db()
     assert upload.get_source_display() == "you, in the portal"  # the model's label is the subject's wording
 

@@ -1,4 +1,5 @@
-"""The subject's face-upload pages (rules 1, 4, 5): /uploads/, its detail, images and delete, and /activity/."""
+"""The subject's face-upload pages (rules 1, 4, 5): /uploads/, its detail, images and delete (/activity/ is in
+tests/data_rights_pages/test_activity_page.py)."""
 
 import io
 import re
@@ -531,59 +532,6 @@ def test_when_storage_fails_the_photo_is_hidden_and_erased_in_the_background(s3_
     listed = subject_client.get(LIST_URL)
     assert list(listed.context["uploads"]) == []
     assertContains(listed, "is hidden and being erased")
-
-
-# --- Activity ----------------------------------------------------------------------------------
-def test_activity_lists_every_read_with_who_what_why_and_which_upload(subject_client, upload, partner_upload):
-    # given reads by the subject, by the app and by staff, and one upload erased since
-    upload_access_record(upload=upload, actor_kind=AccessEvent.ActorKind.SUBJECT, action=AccessEvent.Action.VIEW)
-    upload_access_record(
-        upload=partner_upload,
-        actor_kind=AccessEvent.ActorKind.PARTNER,
-        action=AccessEvent.Action.CONTENT,
-        partner=partner_upload.partner,
-    )
-    upload_reveal(upload=partner_upload, staff=UserFactory(staff=True), reason="Checking a report about this photo")
-    erased_id = partner_upload.pk
-    from media_vault.services import upload_erase
-
-    upload_erase(upload_id=erased_id)
-
-    # when the subject opens the activity page
-    response = subject_client.get(ACTIVITY_URL)
-
-    # then every read is there, newest first, with the upload linked while it exists
-    assert response.status_code == HTTPStatus.OK
-    table = re.search(r'data-testid="activity">(.*?)</table>', response.content.decode(), re.S).group(1)
-    rows = table.split("<tr>")[2:]
-    assert len(rows) == 3
-    assert "Privacy staff" in rows[0] and "Revealed the original" in rows[0]
-    assert "Checking a report about this photo" in rows[0]
-    assert f"Photo {str(erased_id)[:8]} (erased)" in rows[0]
-    assert "Cameo Studio" in rows[1] and "Downloaded the image" in rows[1]
-    assert "You" in rows[2] and "Viewed the image" in rows[2]
-    assert f'href="/uploads/{upload.pk}/"' in rows[2]
-
-
-def test_activity_shows_only_the_subjects_own_events(other_client, upload):
-    upload_access_record(upload=upload, actor_kind=AccessEvent.ActorKind.SUBJECT, action=AccessEvent.Action.VIEW)
-
-    response = other_client.get(ACTIVITY_URL)
-
-    assert list(response.context["events"]) == []
-    assertContains(response, "Nobody has opened a photo of your face yet.")
-
-
-def test_activity_is_paginated(subject_client, upload):
-    for _ in range(26):
-        upload_access_record(upload=upload, actor_kind=AccessEvent.ActorKind.SUBJECT, action=AccessEvent.Action.VIEW)
-
-    first = subject_client.get(ACTIVITY_URL)
-    second = subject_client.get(ACTIVITY_URL, {"page": 2})
-
-    assert len(first.context["events"]) == 25
-    assert len(second.context["events"]) == 1
-    assertContains(first, 'href="?page=2"')
 
 
 # --- Navigation and page hygiene ---------------------------------------------------------------
