@@ -188,7 +188,7 @@ def _notify(*, subject: User | None, template: str, context: dict, email: str | 
 
 @transaction.atomic
 def erasure_request(*, subject: User, password: str) -> DataRequest:
-    """Rule 7, at once: check the password, disable the account, end every session; then erase in the background."""
+    """Rule 7, at once: check the password, close the account, end and count its sessions; erase in the background."""
     if not subject.check_password(password):
         raise InvalidPassword()
     try:
@@ -198,7 +198,9 @@ def erasure_request(*, subject: User, password: str) -> DataRequest:
             )
     except IntegrityError as error:
         raise ErasureInProgress() from error
-    account_disable(subject=subject)
+    # The sessions end now, so the job's later sweep of them finds none: the receipt counts them here.
+    erasure.receipt = {"sessions": account_disable(subject=subject)}
+    erasure.save(update_fields=["receipt"])
     transaction.on_commit(lambda: _enqueue(request_id=erasure.pk, kind=DataRequest.Kind.ERASURE))
     return erasure
 
