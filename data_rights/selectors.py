@@ -39,6 +39,13 @@ def export_get_for_download(*, subject: User, request_id) -> DataRequest:
     return export
 
 
+def export_is_ready(*, export: DataRequest) -> bool:
+    """Rule 6: whether the export can be downloaded now (a worker may have built it since `export` was read)."""
+    return DataRequest.objects.filter(
+        pk=export.pk, status=DataRequest.Status.READY, expires_at__gt=timezone.now()
+    ).exists()
+
+
 def export_sections_for_subject(*, subject: User) -> dict:
     """The JSON files of the export archive, keyed by their names in DESIGN.md."""
     profile = {
