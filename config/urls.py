@@ -3,8 +3,8 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts.views import HomeView
 from config.api import api_not_found
+from data_rights.views import HomeView
 from media_vault.views import AccessEventListView
 
 urlpatterns = [

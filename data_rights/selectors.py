@@ -1,6 +1,7 @@
 """Reads for data requests and for what an export holds (rule 5: everything held about the subject)."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from allauth.account.models import EmailAddress
@@ -9,12 +10,16 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from consents.models import ConsentEvent
-from consents.selectors import consent_states_for_subject
+from consents.models import ConsentEvent, ConsentStateName
+from consents.selectors import ConsentRow, consent_states_for_subject
 from data_rights.exceptions import ExportNotAvailable
 from data_rights.models import DataRequest
 from media_vault.models import AccessEvent, FaceUpload
+from media_vault.selectors import access_event_list_for_subject, upload_totals_for_subject
 from partners.models import Link
+from partners.selectors import link_list_for_subject
+
+HOME_RECENT_ACCESS = 3  # access events the home page shows; the Activity page has them all
 
 
 def data_request_list_for_subject(*, subject: User) -> QuerySet[DataRequest]:
@@ -164,3 +169,49 @@ def export_status_shown(*, export: DataRequest, now: datetime) -> str:
     if export.status == DataRequest.Status.READY and (export.expires_at is None or export.expires_at <= now):
         return DataRequest.Status.EXPIRED
     return export.status
+
+
+@dataclass(frozen=True)
+class HomeSummary:
+    """What the home page sums up for one subject, read from every app through its selectors."""
+
+    consents: list[ConsentRow]
+    apps: list[Link]  # annotated with the delivery state of the latest event each was sent
+    photos: int
+    next_deletion_at: datetime | None
+    recent_access: list[AccessEvent]
+    last_export: DataRequest | None
+    last_export_status: str | None
+
+    @property
+    def granted(self) -> list[ConsentRow]:
+        return [row for row in self.consents if row.granted]
+
+    @property
+    def needs_decision(self) -> list[ConsentRow]:
+        """Grants of terms that changed since: they no longer count as yes until decided again (rule 3)."""
+        return [row for row in self.consents if row.state == ConsentStateName.RECONSENT_REQUIRED]
+
+    @property
+    def undecided(self) -> list[ConsentRow]:
+        return [row for row in self.consents if row.state == ConsentStateName.NOT_ASKED]
+
+    @property
+    def is_new(self) -> bool:
+        """A new account: no decision on any purpose yet, so the page welcomes instead of summing up."""
+        return all(row.state == ConsentStateName.NOT_ASKED for row in self.consents)
+
+
+def home_summary_for_subject(*, subject: User, now: datetime) -> HomeSummary:
+    """Rules 1 to 7 at a glance: what the subject allows, which apps know it, what is held, who read it, exports."""
+    photos = upload_totals_for_subject(subject=subject)
+    last_export = data_request_list_for_subject(subject=subject).filter(kind=DataRequest.Kind.EXPORT).first()
+    return HomeSummary(
+        consents=consent_states_for_subject(subject=subject),
+        apps=list(link_list_for_subject(subject=subject)),
+        photos=photos.stored,
+        next_deletion_at=photos.next_deletion_at,
+        recent_access=list(access_event_list_for_subject(subject=subject)[:HOME_RECENT_ACCESS]),
+        last_export=last_export,
+        last_export_status=export_status_shown(export=last_export, now=now) if last_export else None,
+    )

@@ -1,4 +1,5 @@
-"""The subject's pages for rules 6 and 7: exports, erasure, and the public erasure receipt.
+"""The subject's pages for rules 6 and 7: exports, erasure, and the public erasure receipt; and the home page,
+which sums up every app for the subject, so it lives in the top app.
 
 Form -> service -> redirect + message, as on the consent pages; htmx only refreshes the export list while
 one is being built, and a reload shows the same thing without JavaScript.
@@ -30,6 +31,7 @@ from data_rights.selectors import (
     export_get_for_download,
     export_is_ready,
     export_status_shown,
+    home_summary_for_subject,
 )
 from data_rights.services import erasure_request, export_download_stream, export_request
 
@@ -78,6 +80,21 @@ def _reauthenticate_then(request, *, next_url: str) -> HttpResponseRedirect:
     methods = get_account_adapter().get_reauthentication_methods(request.user)
     confirm = methods[0]["url"] if methods else reverse("account_login")
     return HttpResponseRedirect(f"{confirm}?{urlencode({REDIRECT_FIELD_NAME: next_url})}")
+
+
+class HomeView(TemplateView):
+    """The landing page for visitors; for a signed-in subject, a summary of every app (a welcome when new)."""
+
+    template_name = "pages/home.html"
+
+    def get_template_names(self):
+        return ["data_rights/home.html" if self.request.user.is_authenticated else self.template_name]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.request.user.is_authenticated:
+            context["summary"] = home_summary_for_subject(subject=self.request.user, now=timezone.now())
+        return context
 
 
 class YourDataView(LoginRequiredMixin, TemplateView):

@@ -1,9 +1,10 @@
 """Reads of face uploads and access events, scoped to who asks (rule 5; partners see only their own)."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -54,6 +55,20 @@ def upload_list_for_subject(
 def upload_count_for_subject(*, subject: User) -> int:
     """Every upload row of the subject, stored or being erased."""
     return FaceUpload.objects.filter(subject=subject).count()
+
+
+@dataclass(frozen=True)
+class UploadTotals:
+    stored: int
+    next_deletion_at: datetime | None
+
+
+def upload_totals_for_subject(*, subject: User) -> UploadTotals:
+    """Rule 5 in brief: how many face uploads are held about the subject, and when the next one is deleted."""
+    totals = FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED).aggregate(
+        stored=Count("pk"), next_deletion_at=Min("retention_until")
+    )
+    return UploadTotals(**totals)
 
 
 def upload_files_for_export(*, subject: User) -> list[tuple[str, str, str]]:

@@ -44,13 +44,13 @@ def watch(page: Page) -> PageWatch:
 
 
 def sign_in(page: Page, *, base_url: str, email: str, password: str, then: str = "/consents/") -> None:
-    """Sign in through the real allauth form, as a person would, land on the consent page, then open `then`."""
+    """Sign in through the real allauth form, as a person would, land on the home page, then open `then`."""
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base_url}/consents/")
-    if then != "/consents/":
+    page.wait_for_url(f"{base_url}/")
+    if then != "/":
         page.goto(f"{base_url}{then}")
 
 
