@@ -1,23 +1,11 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.shortcuts import redirect
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
-from django.views.generic import FormView, TemplateView
+from django.views.generic import FormView
 
 from accounts.forms import DisplayNameForm
 from accounts.services import account_display_name_set
-
-
-class HomeView(TemplateView):
-    """The landing page; signed-in subjects go straight to their consents."""
-
-    template_name = "pages/home.html"
-
-    def get(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            return redirect("consents:consent_list")
-        return super().get(request, *args, **kwargs)
 
 
 class DisplayNameUpdateView(LoginRequiredMixin, FormView):

@@ -4,8 +4,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView, TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts.views import HomeView
 from config.api import api_not_found
+from data_rights.views import HomeView
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),

@@ -11,7 +11,7 @@ class ErasureForm(forms.Form):
         label=_("Your password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text=_("We ask for it again so that nobody else can close your account from an open browser."),
+        help_text=_("We ask for it so that nobody else can close your account from an open browser."),
     )
 
 

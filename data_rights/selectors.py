@@ -16,14 +16,16 @@ from accounts.activity import ActivityCursor, ActivityItem, ActivityKind, Activi
 from accounts.devices import device_label
 from accounts.models import SignIn, User
 from accounts.selectors import sign_in_activity_for_subject
-from consents.models import ConsentEvent
-from consents.selectors import consent_activity_for_subject, consent_states_for_subject
+from consents.models import ConsentEvent, ConsentStateName
+from consents.selectors import ConsentRow, consent_activity_for_subject, consent_states_for_subject
 from data_rights.exceptions import ExportNotAvailable
 from data_rights.models import DataRequest
 from media_vault.models import AccessEvent, FaceUpload
-from media_vault.selectors import access_activity_for_subject
+from media_vault.selectors import access_activity_for_subject, access_event_list_for_subject, upload_totals_for_subject
 from partners.models import Link
-from partners.selectors import delivery_activity_for_subject, partner_names_by_id
+from partners.selectors import delivery_activity_for_subject, link_list_for_subject, partner_names_by_id
+
+HOME_RECENT_ACCESS = 3  # access events the home page shows; the Activity page has them all
 
 
 def data_request_list_for_subject(*, subject: User) -> QuerySet[DataRequest]:
@@ -46,6 +48,13 @@ def export_get_for_download(*, subject: User, request_id) -> DataRequest:
     if export is None:
         raise ExportNotAvailable()
     return export
+
+
+def export_is_ready(*, export: DataRequest) -> bool:
+    """Rule 6: whether the export can be downloaded now (a worker may have built it since `export` was read)."""
+    return DataRequest.objects.filter(
+        pk=export.pk, status=DataRequest.Status.READY, expires_at__gt=timezone.now()
+    ).exists()
 
 
 def export_sections_for_subject(*, subject: User) -> dict:
@@ -260,3 +269,49 @@ def activity_page_for_subject(
         names = partner_names_by_id(ids=unnamed)
         page = [replace(item, app=names.get(item.partner_id, "")) if not item.app else item for item in page]
     return ActivityPage(items=page, next_cursor=page[-1].cursor if len(items) > limit else None)
+
+
+@dataclass(frozen=True)
+class HomeSummary:
+    """What the home page sums up for one subject, read from every app through its selectors."""
+
+    consents: list[ConsentRow]
+    apps: list[Link]  # annotated with the delivery state of the latest event each was sent
+    photos: int
+    next_deletion_at: datetime | None
+    recent_access: list[AccessEvent]
+    last_export: DataRequest | None
+    last_export_status: str | None
+
+    @property
+    def granted(self) -> list[ConsentRow]:
+        return [row for row in self.consents if row.granted]
+
+    @property
+    def needs_decision(self) -> list[ConsentRow]:
+        """Grants of terms that changed since: they no longer count as yes until decided again (rule 3)."""
+        return [row for row in self.consents if row.state == ConsentStateName.RECONSENT_REQUIRED]
+
+    @property
+    def undecided(self) -> list[ConsentRow]:
+        return [row for row in self.consents if row.state == ConsentStateName.NOT_ASKED]
+
+    @property
+    def is_new(self) -> bool:
+        """A new account: no decision on any purpose yet, so the page welcomes instead of summing up."""
+        return all(row.state == ConsentStateName.NOT_ASKED for row in self.consents)
+
+
+def home_summary_for_subject(*, subject: User, now: datetime) -> HomeSummary:
+    """Rules 1 to 7 at a glance: what the subject allows, which apps know it, what is held, who read it, exports."""
+    photos = upload_totals_for_subject(subject=subject)
+    last_export = data_request_list_for_subject(subject=subject).filter(kind=DataRequest.Kind.EXPORT).first()
+    return HomeSummary(
+        consents=consent_states_for_subject(subject=subject),
+        apps=list(link_list_for_subject(subject=subject)),
+        photos=photos.stored,
+        next_deletion_at=photos.next_deletion_at,
+        recent_access=list(access_event_list_for_subject(subject=subject)[:HOME_RECENT_ACCESS]),
+        last_export=last_export,
+        last_export_status=export_status_shown(export=last_export, now=now) if last_export else None,
+    )

@@ -58,6 +58,20 @@ def upload_count_for_subject(*, subject: User) -> int:
     return FaceUpload.objects.filter(subject=subject).count()
 
 
+@dataclass(frozen=True)
+class UploadTotals:
+    stored: int
+    next_deletion_at: datetime | None
+
+
+def upload_totals_for_subject(*, subject: User) -> UploadTotals:
+    """Rule 5 in brief: how many face uploads are held about the subject, and when the next one is deleted."""
+    totals = FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED).aggregate(
+        stored=Count("pk"), next_deletion_at=Min("retention_until")
+    )
+    return UploadTotals(**totals)
+
+
 def upload_files_for_export(*, subject: User) -> list[tuple[str, str, str]]:
     """(upload id, object name, file extension) of every stored upload, oldest first, for the export archive."""
     uploads = FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED).order_by("created_at")

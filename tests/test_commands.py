@@ -100,8 +100,8 @@ def test_demo_subjects_can_sign_in_with_the_printed_password(index):
     response = client.post("/accounts/login/", {"login": email, "password": password})
 
     assert response.status_code == HTTPStatus.FOUND
-    assert response["Location"] == "/consents/"
-    assert client.get("/consents/").status_code == HTTPStatus.OK
+    assert response["Location"] == "/"
+    assert client.get("/").status_code == HTTPStatus.OK
 
 
 def test_demo_subject_has_some_purposes_granted_and_others_not_asked():

@@ -135,7 +135,7 @@ def test_embedded_default_serves_plain_http_on_loopback(client, subject, passwor
     # then nothing redirects to https and the cookies come back over http
     assert page.status_code == HTTPStatus.OK
     assert login.status_code == HTTPStatus.FOUND
-    assert login.url == reverse("consents:consent_list")
+    assert login.url == reverse("home")
     assert not page.cookies["csrftoken"]["secure"]
     assert not login.cookies["sessionid"]["secure"]
 

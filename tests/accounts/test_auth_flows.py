@@ -79,7 +79,7 @@ def test_sign_in_with_the_right_password_signs_in(client, subject, password):
     response = client.post(reverse("account_login"), {"login": subject.email, "password": password})
 
     assert response.status_code == HTTPStatus.FOUND
-    assert response.url == reverse("consents:consent_list")
+    assert response.url == reverse("home")  # the summary of every app
     assert _signed_in_user(client) == subject
 
 

@@ -45,13 +45,15 @@ def watch(page: Page) -> PageWatch:
     return seen
 
 
-def sign_in(page: Page, *, base_url: str, email: str, password: str) -> None:
-    """Sign in through the real allauth form, as a person would, and land on the consent page."""
+def sign_in(page: Page, *, base_url: str, email: str, password: str, then: str = "/consents/") -> None:
+    """Sign in through the real allauth form, as a person would, land on the home page, then open `then`."""
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base_url}/consents/")
+    page.wait_for_url(f"{base_url}/")
+    if then != "/":
+        page.goto(f"{base_url}{then}")
 
 
 @pytest.fixture(autouse=True)

@@ -201,6 +201,7 @@ def test_receipt_counts_what_went_and_holds_no_personal_data(holdings, password)
     }
     assert receipt["consent_events_anonymised"] == 4
     assert receipt["data_keys"] == 1
+    assert receipt["sessions"] == 1  # holdings' signed-in browser, ended at request time, long before the job ran
     assert access_events > 0
     assert receipt["access_events"] == access_events  # those tied to uploads and the rest, all counted
     text = json.dumps(receipt)

@@ -1,4 +1,4 @@
-"""Erasure from the pages (rule 7): behind re-authentication and the password; then signed out with a receipt link."""
+"""Erasure from the pages (rule 7): one password prompt, on the form itself; then signed out with a receipt link."""
 
 from http import HTTPStatus
 
@@ -22,16 +22,10 @@ def _signed_in(user) -> Client:
     return client
 
 
-def _reauthenticate(client: Client, password: str) -> None:
-    response = client.post(reverse("account_reauthenticate"), {"password": password})
-    assert response.status_code == HTTPStatus.FOUND
-
-
 @pytest.fixture
-def reauthenticated(subject, password) -> Client:
-    client = _signed_in(subject)
-    _reauthenticate(client, password)
-    return client
+def signed_in(subject) -> Client:
+    """Signed in a while ago: no recent re-authentication, as a person who opens the page from the menu."""
+    return _signed_in(subject)
 
 
 def _nothing_changed(subject) -> None:
@@ -49,19 +43,12 @@ def test_erasure_page_lives_at_its_path_and_needs_sign_in(client):
     assert response.url.startswith(reverse("account_login"))
 
 
-def test_erasure_page_asks_to_reauthenticate_first(subject):
-    response = _signed_in(subject).get(CONFIRM)
-
-    assert response.status_code == HTTPStatus.FOUND
-    assert response.url.startswith(reverse("account_reauthenticate"))
-
-
-def test_after_reauthenticating_the_page_states_what_goes_and_asks_for_the_password(reauthenticated):
-    response = reauthenticated.get(CONFIRM)
+def test_erasure_page_asks_for_the_password_once_without_a_reauthentication_page_first(signed_in):
+    response = signed_in.get(CONFIRM)
 
     html = response.content.decode()
-    assert response.status_code == HTTPStatus.OK
-    assert 'type="password"' in html
+    assert response.status_code == HTTPStatus.OK  # not a redirect to allauth's "Confirm access"
+    assert html.count('type="password"') == 1
     assert 'autocomplete="current-password"' in html
     for words in (
         "face upload",
@@ -75,40 +62,40 @@ def test_after_reauthenticating_the_page_states_what_goes_and_asks_for_the_passw
         assert words in html
 
 
-def test_a_post_without_a_recent_reauthentication_changes_nothing_and_keeps_no_password(subject, password):
-    client = _signed_in(subject)
+def test_the_password_on_the_form_is_the_only_prompt(signed_in, subject, password):
+    # given a subject who has not re-authenticated since signing in
+    # when the form is sent with the right password
+    response = signed_in.post(CONFIRM, {"password": password})
 
-    response = client.post(CONFIRM, {"password": password})
-
-    assert response.status_code == HTTPStatus.FOUND
-    assert response.url == CONFIRM  # which then asks to re-authenticate
-    _nothing_changed(subject)
+    # then the account is closed at once, with no detour through the re-authentication page
+    assert response.status_code == HTTPStatus.OK
+    assert "Your account is closed" in response.content.decode()
+    subject.refresh_from_db()
+    assert not subject.is_active
     stored = [str(s.get_decoded()) for s in Session.objects.all()]
-    assert not any(password in data for data in stored)  # allauth would have parked the form in the session
+    assert not any(password in data for data in stored)  # the password was never parked in a session
 
 
-def test_a_wrong_password_is_a_form_error_and_changes_nothing(reauthenticated, subject):
-    response = reauthenticated.post(CONFIRM, {"password": "not-my-password-1"})
+def test_a_wrong_password_is_a_form_error_and_changes_nothing(signed_in, subject):
+    response = signed_in.post(CONFIRM, {"password": "not-my-password-1"})
 
     assert response.status_code == HTTPStatus.OK
     assert "The password is not correct." in response.content.decode()
     assert 'aria-invalid="true"' in response.content.decode()
     _nothing_changed(subject)
-    assert reauthenticated.get(reverse("data_rights:your_data")).status_code == HTTPStatus.OK  # still signed in
+    assert signed_in.get(reverse("data_rights:your_data")).status_code == HTTPStatus.OK  # still signed in
 
 
-def test_a_missing_password_is_a_form_error_and_changes_nothing(reauthenticated, subject):
-    response = reauthenticated.post(CONFIRM, {})
+def test_a_missing_password_is_a_form_error_and_changes_nothing(signed_in, subject):
+    response = signed_in.post(CONFIRM, {})
 
     assert response.status_code == HTTPStatus.OK
     assert "This field is required." in response.content.decode()
     _nothing_changed(subject)
 
 
-def test_the_right_password_closes_the_account_and_shows_the_request_id_and_receipt_link(
-    reauthenticated, subject, password
-):
-    response = reauthenticated.post(CONFIRM, {"password": password})
+def test_the_right_password_closes_the_account_and_shows_the_request_id_and_receipt_link(signed_in, subject, password):
+    response = signed_in.post(CONFIRM, {"password": password})
 
     erasure = DataRequest.objects.get(kind=DataRequest.Kind.ERASURE)
     html = response.content.decode()
@@ -121,21 +108,21 @@ def test_the_right_password_closes_the_account_and_shows_the_request_id_and_rece
     assert not subject.has_usable_password()
 
 
-def test_after_erasure_the_subject_is_signed_out_everywhere(reauthenticated, subject, password):
+def test_after_erasure_the_subject_is_signed_out_everywhere(signed_in, subject, password):
     elsewhere = _signed_in(subject)
 
-    reauthenticated.post(CONFIRM, {"password": password})
+    signed_in.post(CONFIRM, {"password": password})
 
-    for client in (reauthenticated, elsewhere):
+    for client in (signed_in, elsewhere):
         response = client.get(reverse("data_rights:your_data"))
         assert response.status_code == HTTPStatus.FOUND
         assert response.url.startswith(reverse("account_login"))
     assert not any(str(s.get_decoded().get("_auth_user_id")) == str(subject.pk) for s in Session.objects.all())
 
 
-def test_the_erasure_is_queued_after_commit(reauthenticated, password, django_capture_on_commit_callbacks):
+def test_the_erasure_is_queued_after_commit(signed_in, password, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        reauthenticated.post(CONFIRM, {"password": password})
+        signed_in.post(CONFIRM, {"password": password})
 
     assert len(callbacks) == 1
 
@@ -150,8 +137,8 @@ def test_erasure_post_needs_a_csrf_token(subject, password):
     _nothing_changed(subject)
 
 
-def test_once_the_background_job_ran_the_receipt_shows_done_and_the_account_is_gone(reauthenticated, subject, password):
-    reauthenticated.post(CONFIRM, {"password": password})
+def test_once_the_background_job_ran_the_receipt_shows_done_and_the_account_is_gone(signed_in, subject, password):
+    signed_in.post(CONFIRM, {"password": password})
     erasure = DataRequest.objects.get(kind=DataRequest.Kind.ERASURE)
 
     subject_erase(request_id=erasure.pk)
@@ -160,3 +147,17 @@ def test_once_the_background_job_ran_the_receipt_shows_done_and_the_account_is_g
     html = Client().get(reverse("data_rights:erasure_receipt", args=[erasure.pk])).content.decode()
     assert "Finished" in html
     assert subject.email not in html
+
+
+def test_the_receipt_counts_the_sessions_the_request_ended(signed_in, subject, password):
+    # given the subject is signed in here and in a second browser
+    _signed_in(subject)
+
+    # when the erasure is asked for here and the background job finishes later
+    signed_in.post(CONFIRM, {"password": password})
+    erasure = DataRequest.objects.get(kind=DataRequest.Kind.ERASURE)
+    subject_erase(request_id=erasure.pk)
+
+    # then the receipt counts both sessions, although they had ended long before the job ran
+    html = Client().get(reverse("data_rights:erasure_receipt", args=[erasure.pk])).content.decode()
+    assert 'Signed-in sessions</th><td class="number">2</td>' in html

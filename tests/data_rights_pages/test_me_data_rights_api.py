@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from data_rights.models import DataRequest
-from data_rights.services import export_build, export_request
+from data_rights.services import export_build, export_request, subject_erase
 from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -133,6 +133,13 @@ def test_erasure_ends_the_session(me_api, subject, password):
 
     assert me_api.get(EXPORTS).status_code == HTTPStatus.FORBIDDEN
     assert not any(str(s.get_decoded().get("_auth_user_id")) == str(subject.pk) for s in Session.objects.all())
+
+
+def test_the_receipt_counts_the_session_the_erasure_ended(me_api, subject, password):
+    response = me_api.post(ERASURE, {"password": password}, format="json")
+
+    erasure = subject_erase(request_id=response.json()["request_id"])
+    assert erasure.receipt["sessions"] == 1
 
 
 def test_erasure_with_a_wrong_password_is_403_invalid_password_and_changes_nothing(me_api, subject):

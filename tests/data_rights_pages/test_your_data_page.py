@@ -58,6 +58,35 @@ def test_asking_for_an_export_queues_one_and_says_so(signed_in, subject, django_
     assert "We are building your export" in response.content.decode()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_export_built_at_once_shows_no_building_banner_next_to_its_ready_row(signed_in, subject):
+    # given the embedded default, where eager Celery builds the export as soon as the request commits
+    response = signed_in.post(reverse("data_rights:export_create"), follow=True)
+
+    # then the page shows the ready row and says it is ready, not that it is being built
+    export = DataRequest.objects.get(subject=subject)
+    html = response.content.decode()
+    assert export.status == DataRequest.Status.READY
+    assert reverse("data_rights:export_download", args=[export.pk]) in html
+    assert "Your copy is ready. Download it below." in html
+    assert "We are building your export" not in html
+    assert "Ask for a copy</button>" in html
+
+
+def test_the_building_banner_is_part_of_the_list_that_refreshes(signed_in, subject):
+    # given an export waiting for the worker: the refreshed list says it is being built
+    export = export_request(subject=subject)
+    assert "We are building your export" in signed_in.get(PAGE, headers={"HX-Request": "true"}).content.decode()
+
+    # when the worker has built it, the next refresh drops the banner and offers the download and a new copy
+    export_build(request_id=export.pk)
+    fragment = signed_in.get(PAGE, headers={"HX-Request": "true"}).content.decode()
+
+    assert "We are building your export" not in fragment
+    assert reverse("data_rights:export_download", args=[export.pk]) in fragment
+    assert "Ask for a copy</button>" in fragment
+
+
 def test_a_second_export_while_one_is_built_is_a_readable_message_not_an_error(signed_in, subject):
     _export(subject, status=DataRequest.Status.RUNNING)
 
