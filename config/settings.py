@@ -94,6 +94,17 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # Persistent connections in production (hot queries are prepared once per connection); none locally.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if DEBUG else 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves several tabs (and scripts) at once, with a background thread writing too.
+    # WAL lets readers go on while one writes; IMMEDIATE takes the write lock when a transaction begins, so
+    # a transaction that read first never fails on upgrading its lock ("database is locked" at once, which
+    # no timeout helps); a writer waits up to `timeout` seconds for the lock instead of failing.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env.float("SQLITE_TIMEOUT_SECONDS", default=20.0),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        **DATABASES["default"].get("OPTIONS", {}),  # options given in DATABASE_URL's query win
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (login rate limits and throttling need a cache shared by every process) ---------
