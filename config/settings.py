@@ -266,6 +266,12 @@ CELERY_BEAT_SCHEDULE = {
     "uploads-sweep": {"task": "media_vault.tasks.uploads_sweep", "schedule": 300.0},
     "data-requests-sweep": {"task": "data_rights.tasks.data_requests_sweep", "schedule": 300.0},
 }
+# Without a broker (eager Celery) there is no worker and no beat: one thread of each process then runs the
+# queued jobs (exports, erasures, orphaned uploads) after the request has answered, and every task of
+# CELERY_BEAT_SCHEDULE every EMBEDDED_SWEEP_SECONDS (and once when a server starts, for jobs a restart cut off).
+# The test suite turns it off to see results inline.
+EMBEDDED_BACKGROUND_JOBS = env.bool("EMBEDDED_BACKGROUND_JOBS", default=True)
+EMBEDDED_SWEEP_SECONDS = env.float("EMBEDDED_SWEEP_SECONDS", default=300.0)
 # A data request job holds its row this long between progress updates; a job whose worker died is
 # taken up again after it (by redelivery or by the sweep).
 DATA_REQUEST_LEASE_SECONDS = env.int("DATA_REQUEST_LEASE_SECONDS", default=120)

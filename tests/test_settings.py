@@ -95,6 +95,7 @@ def test_with_nothing_set_the_portal_runs_embedded():
         "DATABASES",
         "STORAGES",
         "CELERY_TASK_ALWAYS_EAGER",
+        "EMBEDDED_BACKGROUND_JOBS",
         "EMAIL_BACKEND",
         "ALLOWED_HOSTS",
     )
@@ -103,6 +104,7 @@ def test_with_nothing_set_the_portal_runs_embedded():
     assert values["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
     assert values["STORAGES"]["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
     assert values["CELERY_TASK_ALWAYS_EAGER"] is True
+    assert values["EMBEDDED_BACKGROUND_JOBS"] is True  # jobs and sweeps in a thread of the process
     assert values["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
     assert "127.0.0.1" in values["ALLOWED_HOSTS"]
 
