@@ -99,6 +99,17 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # Persistent connections in production (hot queries are prepared once per connection); none locally.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if DEBUG else 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves several tabs (and scripts) at once, with a background thread writing too.
+    # WAL lets readers go on while one writes; IMMEDIATE takes the write lock when a transaction begins, so
+    # a transaction that read first never fails on upgrading its lock ("database is locked" at once, which
+    # no timeout helps); a writer waits up to `timeout` seconds for the lock instead of failing.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env.float("SQLITE_TIMEOUT_SECONDS", default=20.0),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        **DATABASES["default"].get("OPTIONS", {}),  # options given in DATABASE_URL's query win
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (login rate limits and throttling need a cache shared by every process) ---------
@@ -271,6 +282,12 @@ CELERY_BEAT_SCHEDULE = {
     "uploads-sweep": {"task": "media_vault.tasks.uploads_sweep", "schedule": 300.0},
     "data-requests-sweep": {"task": "data_rights.tasks.data_requests_sweep", "schedule": 300.0},
 }
+# Without a broker (eager Celery) there is no worker and no beat: one thread of each process then runs the
+# queued jobs (exports, erasures, orphaned uploads) after the request has answered, and every task of
+# CELERY_BEAT_SCHEDULE every EMBEDDED_SWEEP_SECONDS (and once when a server starts, for jobs a restart cut off).
+# The test suite turns it off to see results inline.
+EMBEDDED_BACKGROUND_JOBS = env.bool("EMBEDDED_BACKGROUND_JOBS", default=True)
+EMBEDDED_SWEEP_SECONDS = env.float("EMBEDDED_SWEEP_SECONDS", default=300.0)
 # A data request job holds its row this long between progress updates; a job whose worker died is
 # taken up again after it (by redelivery or by the sweep).
 DATA_REQUEST_LEASE_SECONDS = env.int("DATA_REQUEST_LEASE_SECONDS", default=120)

@@ -56,6 +56,7 @@ def _fast_and_isolated(request, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PARTNER_READ_FLUSH_SECONDS = 0  # partners' consent reads are written at once (batching has its own test)
     settings.WEBHOOK_EMBEDDED_BACKGROUND = False  # eager Celery sends inline (the thread has its own tests)
+    settings.EMBEDDED_BACKGROUND_JOBS = False  # eager Celery runs jobs inline too (tests/test_embedded_jobs.py)
     if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
         settings.STORAGES = {
             **settings.STORAGES,

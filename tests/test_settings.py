@@ -32,6 +32,9 @@ _SETTINGS_VARIABLES = {
     "DEFAULT_FROM_EMAIL",
     "CELERY_BROKER_URL",
     "LOG_LEVEL",
+    "SQLITE_TIMEOUT_SECONDS",
+    "EMBEDDED_BACKGROUND_JOBS",
+    "EMBEDDED_SWEEP_SECONDS",
 }
 
 HTTP_SETTINGS = (
@@ -92,6 +95,7 @@ def test_with_nothing_set_the_portal_runs_embedded():
         "DATABASES",
         "STORAGES",
         "CELERY_TASK_ALWAYS_EAGER",
+        "EMBEDDED_BACKGROUND_JOBS",
         "EMAIL_BACKEND",
         "ALLOWED_HOSTS",
     )
@@ -100,8 +104,26 @@ def test_with_nothing_set_the_portal_runs_embedded():
     assert values["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
     assert values["STORAGES"]["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
     assert values["CELERY_TASK_ALWAYS_EAGER"] is True
+    assert values["EMBEDDED_BACKGROUND_JOBS"] is True  # jobs and sweeps in a thread of the process
     assert values["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
     assert "127.0.0.1" in values["ALLOWED_HOSTS"]
+
+
+def test_with_nothing_set_sqlite_lets_readers_on_while_one_writes_and_writers_wait_for_the_lock(tmp_path):
+    script = (
+        "import django; django.setup()\n"
+        "from django.db import connection\n"
+        "with connection.cursor() as cursor:\n"
+        "    cursor.execute('PRAGMA journal_mode'); journal = cursor.fetchone()[0]\n"
+        "    cursor.execute('PRAGMA synchronous'); synchronous = cursor.fetchone()[0]\n"
+        "options = connection.settings_dict['OPTIONS']\n"
+        "print(journal, synchronous, options['transaction_mode'], options['timeout'])"
+    )
+
+    result = _run(["-c", script], _environment(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}"))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["wal", "1", "IMMEDIATE", "20.0"]  # synchronous 1 is NORMAL
 
 
 def test_with_nothing_set_plain_http_cookies_are_allowed():
@@ -198,6 +220,7 @@ def test_production_environment_switches_every_backend(tmp_path):
 
     assert values["DATABASES"]["default"]["ENGINE"] == "django.db.backends.postgresql"
     assert values["DATABASES"]["default"]["HOST"] == "db.example.com"
+    assert values["DATABASES"]["default"].get("OPTIONS", {}) == {}  # the SQLite options are SQLite's alone
     assert values["CELERY_TASK_ALWAYS_EAGER"] is False
     assert values["STORAGES"]["default"]["BACKEND"] == "storages.backends.s3.S3Storage"
     assert values["STORAGES"]["default"]["OPTIONS"]["bucket_name"] == "faces"
