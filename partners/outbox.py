@@ -51,7 +51,7 @@ def webhooks_enqueue_for_subject(*, subject, event_type: str, data: dict) -> lis
 def webhook_redeliver(*, event: WebhookEvent, actor: User | None) -> WebhookEvent:
     """Staff action (rule 8): send a failed or delivered event again, as a fresh series of attempts; audited."""
     now = timezone.now()
-    event = WebhookEvent.objects.select_for_update().select_related("partner", "link").get(pk=event.pk)
+    event = WebhookEvent.objects.select_for_update(of=("self",)).select_related("partner", "link").get(pk=event.pk)
     if not event.partner.webhook_url:
         return event
     event.status, event.next_attempt_at, event.lease_until = WebhookEvent.Status.PENDING, now, None
