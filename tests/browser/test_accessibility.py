@@ -27,7 +27,7 @@ REAUTHENTICATE = "/accounts/reauthenticate/"
 
 # (path, where it lands): "{upload}" is the id of the demo subject's app upload.
 PAGES = [
-    pytest.param("/", "/consents/", id="home"),  # a signed-in subject goes straight to their consents
+    pytest.param("/", None, id="home"),  # the summary of every app
     pytest.param("/consents/", None, id="consents"),
     pytest.param("/connected-apps/", None, id="connected-apps"),
     pytest.param("/uploads/", None, id="uploads"),
@@ -35,9 +35,11 @@ PAGES = [
     pytest.param("/uploads/{upload}/delete/", None, id="upload-delete"),
     pytest.param("/activity/", None, id="activity"),
     pytest.param("/your-data/", None, id="your-data"),
-    pytest.param("/your-data/erasure/", None, id="erasure-confirm"),  # through re-authentication
+    pytest.param("/your-data/erasure/", None, id="erasure-confirm"),
     pytest.param("/privacy/", None, id="privacy"),
     pytest.param("/accounts/email/", None, id="account-email"),
+    pytest.param("/accounts/name/", None, id="account-name"),
+    pytest.param("/accounts/sessions/", None, id="account-sessions"),
     pytest.param("/accounts/password/change/", None, id="account-password"),
     pytest.param("/accounts/2fa/", None, id="account-2fa"),
     pytest.param("/accounts/2fa/totp/activate/", None, id="account-2fa-activate"),  # through re-authentication
@@ -108,3 +110,17 @@ def test_subject_page_has_no_axe_violations(demo_page, page_watch, demo_subject,
 
     assert not reports, "\n\n".join(reports)
     assert page_watch.csp_violations == []  # axe goes in through DevTools: the page's CSP stays on and unbroken
+
+
+def test_the_withdrawal_question_has_no_axe_violations(demo_page, live_server):
+    # "Keep my face uploads" holds the demo's photos: withdrawing it asks first, in the card (htmx) and as a page.
+    page = demo_page
+    reports = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/consents/")
+        page.locator("#purpose-store-uploads").get_by_role("button", name="Withdraw consent").click()
+        page.locator("#purpose-store-uploads").get_by_role("dialog").wait_for()
+        if violations := axe_violations(page):
+            reports.append(axe_report(violations, url=f"/consents/ with the question open at {width} px"))
+    assert not reports, "\n\n".join(reports)
