@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import connections
 
 from config.celery import app
+from config.threads import PerProcess
 
 logger = logging.getLogger(__name__)
 
@@ -146,22 +147,17 @@ def _scheduled_task(name: str):
     return app.tasks[name]
 
 
-_runner: list[EmbeddedJobs] = []
-_runner_lock = threading.Lock()
+_runner: PerProcess[EmbeddedJobs] = PerProcess(EmbeddedJobs)
 
 
 def embedded_jobs() -> EmbeddedJobs:
     """This process's jobs thread, started on first use (and again in a forked child)."""
-    with _runner_lock:
-        if not _runner or _runner[0].pid != os.getpid() or not _runner[0].running:
-            _runner[:] = [EmbeddedJobs()]
-        return _runner[0]
+    return _runner.get()
 
 
 def embedded_jobs_stop(timeout: float = 20) -> None:
     """End this process's jobs thread, if it has one, once its current job is done."""
-    with _runner_lock:
-        runner = _runner.pop() if _runner else None
+    runner = _runner.take()
     if runner is not None:
         runner.stop(timeout)
 
@@ -174,10 +170,8 @@ def embedded_jobs_start() -> None:
 
 def _after_fork_in_child() -> None:
     """A forked server worker (gunicorn --preload) gets a thread of its own if its parent had one."""
-    global _runner_lock
-    _runner_lock = threading.Lock()  # another thread may have held it at the moment of the fork
-    if _runner and _runner[0].pid != os.getpid() and not _runner[0]._stopped:
-        _runner.clear()
+    inherited = _runner.after_fork_in_child()
+    if inherited is not None and not inherited._stopped:
         embedded_jobs_start()
 
 

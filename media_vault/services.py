@@ -153,15 +153,9 @@ def _upload_erasure_begin(*, upload: FaceUpload, actor_kind: str, action: str) -
         status=FaceUpload.Status.ERASING
     )
     if hidden:
-        AccessEvent.objects.create(
-            subject_id=upload.subject_id,
-            upload=upload,
-            upload_ref=upload.pk,
-            upload_created_at=upload.created_at,
-            actor_kind=actor_kind,
-            action=action,
-            partner_id=upload.partner_id,  # the app that held it
-        )
+        upload_access_record(
+            upload=upload, actor_kind=actor_kind, action=action, partner=upload.partner
+        )  # the app that held it
 
 
 def uploads_orphaned(*, subject_id: int | None = None):

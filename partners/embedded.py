@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
+from config.threads import PerProcess
 from partners.delivery import webhook_deliver, webhook_event_ids_due
 
 logger = logging.getLogger(__name__)
@@ -63,13 +64,9 @@ class EmbeddedDeliverer:
                 connections.close_all()  # this thread's own connections
 
 
-_embedded: list[EmbeddedDeliverer] = []
-_embedded_lock = threading.Lock()
+_deliverer: PerProcess[EmbeddedDeliverer] = PerProcess(EmbeddedDeliverer)
 
 
 def embedded_deliverer() -> EmbeddedDeliverer:
     """This process's deliverer thread, started on first use (and again in a forked child)."""
-    with _embedded_lock:
-        if not _embedded or _embedded[0].pid != os.getpid() or not _embedded[0].running:
-            _embedded[:] = [EmbeddedDeliverer()]
-        return _embedded[0]
+    return _deliverer.get()
