@@ -3,11 +3,11 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import AuditedViewMixin, ReadOnlyAdminMixin
-from consents.models import ConsentEvent, ConsentState, Purpose, PurposeVersion
+from consents.models import ConsentEvent, ConsentState, LikenessRestriction, Purpose, PurposeVersion
 from consents.selectors import consent_state_name
-from consents.services import purpose_create, purpose_update
+from consents.services import purpose_create, purpose_update, restriction_save
 
-_PURPOSE_FIELDS = ("title", "description", "retention_days", "position", "active")
+_PURPOSE_FIELDS = ("title", "description", "retention_days", "position", "active", "sale_or_sharing")
 _UPDATE_FIELDS = (*_PURPOSE_FIELDS, "requires_reconsent", "change_note")
 
 
@@ -28,7 +28,7 @@ class PurposeAdminForm(forms.ModelForm):
 
     class Meta:
         model = Purpose
-        fields = ["slug", "title", "description", "retention_days", "active", "position"]
+        fields = ["slug", "title", "description", "retention_days", "active", "position", "sale_or_sharing"]
 
 
 class PurposeVersionInline(admin.TabularInline):
@@ -57,8 +57,17 @@ class PurposeAdmin(admin.ModelAdmin):
     """Editing the title, description or retention publishes a new version through the service."""
 
     form = PurposeAdminForm
-    list_display = ["title", "slug", "version", "min_valid_version", "retention_days", "active", "position"]
-    list_filter = ["active"]
+    list_display = [
+        "title",
+        "slug",
+        "version",
+        "min_valid_version",
+        "retention_days",
+        "active",
+        "sale_or_sharing",
+        "position",
+    ]
+    list_filter = ["active", "sale_or_sharing"]
     search_fields = ["slug", "title"]
     readonly_fields = ["version", "min_valid_version"]
     inlines = [PurposeVersionInline]
@@ -122,3 +131,31 @@ class ConsentStateAdmin(AuditedViewMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("consents.view_consentstate")
+
+
+@admin.register(LikenessRestriction)
+class LikenessRestrictionAdmin(admin.ModelAdmin):
+    """The fixed list subjects choose from; a new title or description is a new version (through the service)."""
+
+    list_display = ["title", "slug", "version", "active", "position"]
+    list_filter = ["active"]
+    fields = ["slug", "title", "description", "version", "active", "position"]
+    readonly_fields = ["version"]
+    actions = None  # no bulk delete: subjects' choices refer to the list
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "slug"] if obj else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # retire one by unticking "active"
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        restriction_save(
+            restriction=obj,
+            actor=request.user,
+            title=data["title"],
+            description=data["description"],
+            active=data["active"],
+            position=data["position"],
+        )

@@ -13,3 +13,9 @@ class ConsentRequired(DomainError):
     code = "consent_required"
     status = 403
     title = _("The subject has not granted every purpose named.")
+
+
+class UnknownRestriction(DomainError):
+    code = "unknown_restriction"
+    status = 400
+    title = _("Only restrictions from the list can be chosen.")

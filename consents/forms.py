@@ -33,3 +33,17 @@ class ConsentDecisionForm(forms.Form):
         if uploads is None:
             return False
         return impact.within(uploads=uploads, appearances=appearances or 0)
+
+
+class RestrictionsForm(forms.Form):
+    """The subject's likeness restrictions: ticks from the list only, never free text."""
+
+    restrictions = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("Choose only rules from the list.")},
+    )
+
+    def __init__(self, *args, restrictions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["restrictions"].choices = [(r.slug, r.title) for r in restrictions]

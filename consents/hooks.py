@@ -6,6 +6,9 @@ subscribers that the apps above register in their `AppConfig.ready()`, inside th
 purpose. Like Django's signals, but explicit: a subscriber that raises rolls the decision back, and a test pins
 the list, so a missing subscriber is a failure rather than a silent no-op.
 
+A change of the subject's likeness restrictions is announced the same way (`restrictions_changed`), so partners
+can write their `restrictions.changed` outbox rows in the change's transaction.
+
 Before a withdrawal, the same apps are asked what it would erase or take down (`withdrawal_impact_for`), so the
 person is told before deciding: nothing is erased by surprise.
 """
@@ -56,6 +59,23 @@ consent_changed: Hook[Callable[[ConsentChange], None]] = Hook("consent_changed")
 def consent_changed_announce(*, change: ConsentChange) -> None:
     """Tell every subscriber, in registration order, inside the caller's transaction."""
     for subscriber in consent_changed.subscribers():
+        subscriber(change)
+
+
+@dataclass(frozen=True)
+class RestrictionsChange:
+    """A subject's new set of likeness restrictions, as slugs in list order."""
+
+    subject: User
+    restrictions: tuple[str, ...]
+
+
+restrictions_changed: Hook[Callable[[RestrictionsChange], None]] = Hook("restrictions_changed")
+
+
+def restrictions_changed_announce(*, change: RestrictionsChange) -> None:
+    """Tell every subscriber of a restrictions change, in registration order, inside the caller's transaction."""
+    for subscriber in restrictions_changed.subscribers():
         subscriber(change)
 
 

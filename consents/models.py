@@ -10,6 +10,7 @@ class Channel(models.TextChoices):
     WEB = "web", _("web")
     API = "api", _("API")
     ADMIN = "admin", _("admin")
+    GPC = "gpc", _("Global Privacy Control")
 
 
 class ConsentStateName(models.TextChoices):
@@ -33,6 +34,11 @@ class Purpose(models.Model):
     # Grants of a version below this one no longer count (rule 3).
     min_valid_version = models.PositiveIntegerField(_("oldest version whose grants still count"), default=1)
     position = models.PositiveIntegerField(_("position"), default=0, help_text=_("order on the consent page"))
+    sale_or_sharing = models.BooleanField(
+        _("sale or sharing"),
+        default=False,
+        help_text=_("A browser sending Global Privacy Control at sign-up gets this purpose recorded as withdrawn."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -166,3 +172,48 @@ class ConsentState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose.slug}: {'granted' if self.granted else 'withdrawn'} (v{self.purpose_version})"
+
+
+class LikenessRestriction(models.Model):
+    """One rule a subject can set for every use of their likeness, from a fixed list that staff manage.
+
+    Subjects choose from this list only, by slug: no free text, so nothing a subject writes reaches a partner.
+    """
+
+    slug = models.SlugField(_("slug"), max_length=64, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("plain-language description"))
+    version = models.PositiveIntegerField(_("version"), default=1)
+    active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=0, help_text=_("order on the consent page"))
+
+    class Meta:
+        verbose_name = _("likeness restriction")
+        verbose_name_plural = _("likeness restrictions")
+        ordering = ["position", "slug"]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version})"
+
+
+class SubjectRestriction(models.Model):
+    """One restriction a subject has chosen. Only `restrictions_set` writes these rows."""
+
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="likeness_restrictions",
+        verbose_name=_("subject"),
+    )
+    restriction = models.ForeignKey(
+        LikenessRestriction, on_delete=models.PROTECT, related_name="choices", verbose_name=_("restriction")
+    )
+    chosen_at = models.DateTimeField(_("chosen"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("chosen restriction")
+        verbose_name_plural = _("chosen restrictions")
+        constraints = [models.UniqueConstraint(fields=["subject", "restriction"], name="subject_restriction_unique")]
+
+    def __str__(self) -> str:
+        return self.restriction.slug

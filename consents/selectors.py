@@ -11,7 +11,15 @@ from accounts.activity import ActivityItem, ActivityKind, ActivityWindow
 from accounts.models import User
 from consents.exceptions import PurposeNotFound
 from consents.hooks import WithdrawalImpact, withdrawal_impact_for
-from consents.models import ConsentEvent, ConsentState, ConsentStateName, Purpose
+from consents.models import (
+    Channel,
+    ConsentEvent,
+    ConsentState,
+    ConsentStateName,
+    LikenessRestriction,
+    Purpose,
+    SubjectRestriction,
+)
 
 
 def consent_state_name(*, state: ConsentState | None, purpose: Purpose) -> str:
@@ -189,3 +197,40 @@ def purpose_get_active(*, purpose_slug: str) -> Purpose:
 def consent_withdrawal_impact(*, subject: User, purpose_slug: str) -> WithdrawalImpact:
     """Nothing erased by surprise: what withdrawing this purpose now would erase or take down, from every app."""
     return withdrawal_impact_for(subject=subject, purpose=purpose_get_active(purpose_slug=purpose_slug))
+
+
+def restriction_list_active() -> QuerySet[LikenessRestriction]:
+    """The likeness restrictions a subject can choose now, in list order."""
+    return LikenessRestriction.objects.filter(active=True).order_by("position", "slug")
+
+
+def restriction_slugs_for_subject(*, subject: User) -> list[str]:
+    """The subject's chosen restrictions that are on the list now, in list order: what partners are told."""
+    return list(
+        SubjectRestriction.objects.filter(subject=subject, restriction__active=True)
+        .order_by("restriction__position", "restriction__slug")
+        .values_list("restriction__slug", flat=True)
+    )
+
+
+def restrictions_chosen_for_subject(*, subject: User) -> QuerySet[SubjectRestriction]:
+    """Every restriction row the subject holds, retired ones too (the export shows all it keeps)."""
+    return (
+        SubjectRestriction.objects.filter(subject=subject)
+        .select_related("restriction")
+        .order_by("restriction__position", "restriction__slug")
+    )
+
+
+def purposes_withdrawn_by_gpc_for_subject(*, subject: User) -> list[Purpose]:
+    """Global Privacy Control: the active purposes whose current decision is still the withdrawal the signal made."""
+    return list(
+        purpose_list_active().filter(
+            states__subject=subject, states__granted=False, states__last_event__channel=Channel.GPC
+        )
+    )
+
+
+def purposes_sale_or_sharing_active() -> QuerySet[Purpose]:
+    """The active purposes that staff mark as sale or sharing: what a Global Privacy Control signal opts out of."""
+    return purpose_list_active().filter(sale_or_sharing=True)

@@ -8,10 +8,20 @@ from django.utils import timezone
 
 from accounts.models import StaffAction, User
 from accounts.services import staff_action_log
-from consents.hooks import ConsentChange, consent_changed_announce
+from consents.exceptions import UnknownRestriction
+from consents.hooks import ConsentChange, RestrictionsChange, consent_changed_announce, restrictions_changed_announce
 from consents.ledger import GENESIS_HASH, event_hash, hash_of_event
-from consents.models import Channel, ConsentEvent, ConsentState, LedgerHead, Purpose, PurposeVersion
-from consents.selectors import purpose_get_active
+from consents.models import (
+    Channel,
+    ConsentEvent,
+    ConsentState,
+    LedgerHead,
+    LikenessRestriction,
+    Purpose,
+    PurposeVersion,
+    SubjectRestriction,
+)
+from consents.selectors import purpose_get_active, purposes_sale_or_sharing_active, restriction_list_active
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +111,7 @@ def purpose_create(
     retention_days: int,
     position: int = 0,
     active: bool = True,
+    sale_or_sharing: bool = False,
     actor: User | None = None,
 ) -> Purpose:
     """Create a purpose and publish its first version; one created by staff is audited (rule 8)."""
@@ -111,6 +122,7 @@ def purpose_create(
         retention_days=retention_days,
         position=position,
         active=active,
+        sale_or_sharing=sale_or_sharing,
         version=1,
         min_valid_version=1,
     )
@@ -171,18 +183,20 @@ def purpose_update(
     retention_days: int,
     position: int,
     active: bool,
+    sale_or_sharing: bool | None = None,
     requires_reconsent: bool = False,
     change_note: str = "",
 ) -> PurposeVersion | None:
-    """Rule 3: new text or retention (or a call for re-consent) publishes a version; order and activity do not.
+    """Rule 3: new text or retention (or a call for re-consent) publishes a version; order, activity and the
+    sale-or-sharing flag do not (None leaves the flag as it is).
 
     Audited (rule 8) with the staff member as actor; None is a command (the demo reset).
     """
     stored = Purpose.objects.select_for_update().get(pk=purpose.pk)
     plain = {
         field: value
-        for field, value in {"position": position, "active": active}.items()
-        if getattr(stored, field) != value
+        for field, value in {"position": position, "active": active, "sale_or_sharing": sale_or_sharing}.items()
+        if value is not None and getattr(stored, field) != value
     }
     if plain:
         Purpose.objects.filter(pk=stored.pk).update(**plain)
@@ -216,8 +230,80 @@ def consent_records_anonymise_for_subject(*, subject: User) -> dict[str, int]:
     (each hash covers a random ledger reference, never the account). Idempotent."""
     return {
         "consent_states": ConsentState.objects.filter(subject=subject).delete()[0],
+        "restrictions": SubjectRestriction.objects.filter(subject=subject).delete()[0],
         "consent_events_anonymised": ConsentEvent.objects.filter(subject=subject).update(subject=None),
     }
+
+
+@transaction.atomic
+def consent_gpc_honour(*, subject: User) -> list[ConsentEvent]:
+    """Global Privacy Control: record every active sale-or-sharing purpose as withdrawn, with channel `gpc`."""
+    return [
+        consent_decide(subject=subject, purpose_slug=purpose.slug, granted=False, channel=Channel.GPC, actor=subject)
+        for purpose in purposes_sale_or_sharing_active()
+    ]
+
+
+@transaction.atomic
+def restrictions_set(*, subject: User, slugs: list[str], actor) -> list[str]:
+    """Likeness restrictions: replace the subject's set with slugs from the active list only; partners are told
+    (`restrictions.changed`, through consents.hooks) when the set changes, and only then. Returns the new set."""
+    listed = {r.slug: r for r in restriction_list_active()}
+    unknown = [slug for slug in dict.fromkeys(slugs) if slug not in listed]
+    if unknown:
+        raise UnknownRestriction(f"Unknown or retired restrictions: {', '.join(unknown)}.")
+    # Lock the subject's row so two concurrent changes of the same set serialize.
+    list(User.objects.select_for_update().filter(pk=subject.pk).values_list("pk", flat=True))
+    chosen = SubjectRestriction.objects.filter(subject=subject).select_related("restriction")
+    current = {row.restriction.slug for row in chosen}
+    wanted = set(slugs)
+    ordered = [slug for slug in listed if slug in wanted]
+    if current == wanted:
+        return ordered
+    SubjectRestriction.objects.filter(subject=subject).exclude(restriction__slug__in=wanted).delete()
+    SubjectRestriction.objects.bulk_create(
+        [SubjectRestriction(subject=subject, restriction=listed[slug]) for slug in ordered if slug not in current]
+    )
+    if actor is not None and actor.pk != subject.pk:
+        staff_action_log(
+            actor=actor,
+            kind=StaffAction.Kind.CHANGE,
+            subject=subject,
+            target=f"{SubjectRestriction._meta.label}:{subject.pk}",
+            reason="restrictions set",
+        )
+    logger.info("restrictions set subject=%s count=%s", subject.pk, len(ordered))
+    restrictions_changed_announce(change=RestrictionsChange(subject=subject, restrictions=tuple(ordered)))
+    return ordered
+
+
+@transaction.atomic
+def restriction_save(
+    *,
+    restriction: LikenessRestriction,
+    actor: User | None,
+    title: str,
+    description: str,
+    active: bool,
+    position: int,
+) -> LikenessRestriction:
+    """Likeness restrictions: staff edit the list; a new title or description is a new version. Audited (rule 8)."""
+    creating = restriction.pk is None
+    if not creating:
+        stored = LikenessRestriction.objects.select_for_update().get(pk=restriction.pk)
+        if (stored.title, stored.description) != (title, description):
+            restriction.version = stored.version + 1
+    restriction.title, restriction.description = title, description
+    restriction.active, restriction.position = active, position
+    restriction.save()
+    if actor is not None:
+        staff_action_log(
+            actor=actor,
+            kind=StaffAction.Kind.CHANGE,
+            target=f"{LikenessRestriction._meta.label}:{restriction.pk}",
+            reason="created" if creating else f"saved version {restriction.version}",
+        )
+    return restriction
 
 
 @dataclass(frozen=True)

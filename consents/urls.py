@@ -1,9 +1,10 @@
 from django.urls import path
 
-from consents.views import ConsentDecideView, ConsentListView
+from consents.views import ConsentDecideView, ConsentListView, RestrictionsUpdateView
 
 app_name = "consents"
 urlpatterns = [
     path("", ConsentListView.as_view(), name="consent_list"),
+    path("restrictions/", RestrictionsUpdateView.as_view(), name="restrictions_update"),
     path("<slug:purpose>/decide/", ConsentDecideView.as_view(), name="consent_decide"),
 ]

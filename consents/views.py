@@ -7,21 +7,33 @@ from django.utils.translation import ngettext
 from django.views.generic import TemplateView, View
 
 from config.errors import DomainError
-from consents.forms import ConsentDecisionForm
+from consents.forms import ConsentDecisionForm, RestrictionsForm
 from consents.hooks import WithdrawalImpact
 from consents.models import Channel, ConsentStateName
-from consents.selectors import consent_history_for_subject, consent_states_for_subject, consent_withdrawal_impact
-from consents.services import consent_decide
+from consents.selectors import (
+    consent_history_for_subject,
+    consent_states_for_subject,
+    consent_withdrawal_impact,
+    purposes_withdrawn_by_gpc_for_subject,
+    restriction_list_active,
+    restriction_slugs_for_subject,
+)
+from consents.services import consent_decide, restrictions_set
 
 CARD_TAG = "purpose:"  # a message's extra tag naming the purpose card it belongs in
+RESTRICTIONS_TAG = "restrictions"  # a message's extra tag for the likeness rules section
 
 
 def consent_page_context(*, request) -> dict:
     """The page's rows, each with the messages about its own card, so feedback shows where the person looks."""
     statuses = consent_states_for_subject(subject=request.user)
     notes = list(messages.get_messages(request))
-    cards = {CARD_TAG + status.purpose_slug for status in statuses}
+    cards = {CARD_TAG + status.purpose_slug for status in statuses} | {RESTRICTIONS_TAG}
+    chosen = set(restriction_slugs_for_subject(subject=request.user))
     return {
+        "restrictions": [(r, r.slug in chosen) for r in restriction_list_active()],
+        "restriction_notes": [n for n in notes if n.extra_tags == RESTRICTIONS_TAG],
+        "gpc_purposes": purposes_withdrawn_by_gpc_for_subject(subject=request.user),
         "rows": [(status, [n for n in notes if n.extra_tags == CARD_TAG + status.purpose_slug]) for status in statuses],
         "page_messages": [n for n in notes if n.extra_tags not in cards],  # general ones, or a card not shown
         "reconsent_needed": [s for s in statuses if s.state == ConsentStateName.RECONSENT_REQUIRED],
@@ -103,3 +115,24 @@ class ConsentDecideView(LoginRequiredMixin, View):
         if request.htmx:
             return render(request, "consents/_consent_main.html", consent_page_context(request=request))
         return redirect(reverse("consents:consent_list") + f"#purpose-{purpose}")
+
+
+class RestrictionsUpdateView(LoginRequiredMixin, View):
+    """Form post -> restrictions_set -> back to the rules section (htmx swaps the section in place)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = RestrictionsForm(request.POST, restrictions=restriction_list_active())
+        if not form.is_valid():
+            messages.error(request, next(iter(form.errors.values()))[0], extra_tags=RESTRICTIONS_TAG)
+        else:
+            try:
+                restrictions_set(subject=request.user, slugs=form.cleaned_data["restrictions"], actor=request.user)
+            except DomainError as error:
+                messages.error(request, error.detail, extra_tags=RESTRICTIONS_TAG)
+            else:
+                messages.success(request, _("Your rules for your likeness are saved."), extra_tags=RESTRICTIONS_TAG)
+        if request.htmx:
+            return render(request, "consents/_consent_main.html", consent_page_context(request=request))
+        return redirect(reverse("consents:consent_list") + "#restrictions")

@@ -17,7 +17,12 @@ from accounts.devices import device_label
 from accounts.models import SignIn, User
 from accounts.selectors import sign_in_activity_for_subject
 from consents.models import ConsentEvent, ConsentStateName
-from consents.selectors import ConsentRow, consent_activity_for_subject, consent_states_for_subject
+from consents.selectors import (
+    ConsentRow,
+    consent_activity_for_subject,
+    consent_states_for_subject,
+    restrictions_chosen_for_subject,
+)
 from data_rights.exceptions import ExportNotAvailable
 from data_rights.models import DataRequest
 from media_vault.models import AccessEvent, FaceUpload
@@ -110,6 +115,16 @@ def export_sections_for_subject(*, subject: User) -> dict:
                 "hash": e.hash,
             }
             for e in ConsentEvent.objects.filter(subject=subject).order_by("seq")
+        ],
+        "restrictions": [
+            {
+                "restriction": r.restriction.slug,
+                "title": r.restriction.title,
+                "version": r.restriction.version,
+                "active": r.restriction.active,
+                "chosen_at": r.chosen_at,
+            }
+            for r in restrictions_chosen_for_subject(subject=subject)
         ],
     }
     uploads = [

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from accounts.services import subject_create
 from consents.models import Purpose
-from consents.services import consent_grant, purpose_create, purpose_update
+from consents.services import consent_grant, purpose_create, purpose_update, restrictions_set
 from data_rights.services import subject_erase_now
 from media_vault.models import FaceUpload
 from media_vault.services import upload_ingest
@@ -41,12 +41,14 @@ DEMO_PURPOSES = [
         "title": "Let other people use my likeness (cameos)",
         "description": "People you allow in an app may put you in the videos they make. You can see each such use and stop it at any time.",
         "retention_days": 90,
+        "sale_or_sharing": True,
     },
     {
         "slug": "train-models",
         "title": "Train models on my face",
         "description": "Apps may use your photos to improve their face and video models. A model trained on your face may keep what it learned after your photos are erased.",
         "retention_days": 30,
+        "sale_or_sharing": True,
     },
     {
         "slug": "find-me",
@@ -57,8 +59,13 @@ DEMO_PURPOSES = [
 ]
 
 DEMO_SUBJECTS = [
-    {"email": "demo@example.com", "display_name": "Demo Subject", "grants": ["store-uploads", "generate-likeness"]},
-    {"email": "demo2@example.com", "display_name": "Second Demo", "grants": ["store-uploads"]},
+    {
+        "email": "demo@example.com",
+        "display_name": "Demo Subject",
+        "grants": ["store-uploads", "generate-likeness"],
+        "restrictions": ["no-political"],
+    },
+    {"email": "demo2@example.com", "display_name": "Second Demo", "grants": ["store-uploads"], "restrictions": []},
 ]
 
 
@@ -96,6 +103,7 @@ def demo_seed() -> DemoSeedResult:
         )
         for slug in spec["grants"]:
             consent_grant(subject=user, purpose_slug=slug, actor=user)
+        restrictions_set(subject=user, slugs=spec["restrictions"], actor=user)
         subjects_created += 1
     partner_created, uploads_created = _demo_partner_and_uploads()
     return DemoSeedResult(purposes_created, subjects_created, DEMO_PASSWORD, partner_created, uploads_created)
@@ -150,7 +158,7 @@ def _demo_purpose_restore(*, position: int, spec: dict) -> bool:
     """Seeded text, retention, order and activity (a changed text comes back as a new version: versions only grow)."""
     purpose = Purpose.objects.filter(slug=spec["slug"]).first()
     seeded = {"title": spec["title"], "description": spec["description"], "retention_days": spec["retention_days"]}
-    seeded.update(position=position, active=True)
+    seeded.update(position=position, active=True, sale_or_sharing=spec.get("sale_or_sharing", False))
     if purpose is None or all(getattr(purpose, field) == value for field, value in seeded.items()):
         return False
     purpose_update(purpose=purpose, actor=None, **seeded)

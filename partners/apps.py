@@ -7,13 +7,14 @@ class PartnersConfig(AppConfig):
     verbose_name = _("Partners")
 
     def ready(self) -> None:
-        from consents.hooks import consent_changed
+        from consents.hooks import consent_changed, restrictions_changed
         from partners.api import schema  # noqa: F401  (registers the OpenAPI auth extension)
         from partners.doorbell import doorbell_connect
         from partners.embedded import embedded_deliverer
-        from partners.subscribers import consent_changed_notify_partners
+        from partners.subscribers import consent_changed_notify_partners, restrictions_changed_notify_partners
         from partners.tasks import webhook_deliver as webhook_deliver_task
 
         consent_changed.subscribe(consent_changed_notify_partners)
+        restrictions_changed.subscribe(restrictions_changed_notify_partners)
         # Here, not imported by the doorbell: both senders import delivery, which rings the doorbell.
         doorbell_connect(task=webhook_deliver_task, thread=embedded_deliverer)

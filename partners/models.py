@@ -134,7 +134,14 @@ class WebhookEvent(models.Model):
         FAILED = "failed", _("failed")
         FEED_ONLY = "feed_only", _("in the event feed (no webhook URL)")
 
-    TYPES = ["consent.granted", "consent.withdrawn", "upload.erased", "subject.erased", "subject.unlinked"]
+    TYPES = [
+        "consent.granted",
+        "consent.withdrawn",
+        "upload.erased",
+        "subject.erased",
+        "subject.unlinked",
+        "restrictions.changed",
+    ]
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="events", verbose_name=_("partner"))
     link = models.ForeignKey(

@@ -127,6 +127,7 @@ def _delivery_text(event: WebhookEvent, *, titles: dict[str, str]) -> str:
         "upload.erased": _("%(app)s was told to delete its copy of a photo"),
         "subject.unlinked": _("%(app)s was told you disconnected it"),
         "subject.erased": _("%(app)s was told to erase everything about you"),
+        "restrictions.changed": _("%(app)s was told your rules for your likeness"),
     }
     return texts.get(event.event_type, _("%(app)s was sent a message about you")) % values
 
@@ -274,13 +275,24 @@ def event_list_for_partner(*, partner: Partner, after: int | None, limit: int) -
 # purposes and the subject's states together) instead of three ORM queries, whose compilation costs
 # more than the database work. The rule itself stays in consents.selectors.consent_state_name_of.
 _SUBJECT_CONSENTS_SQL = """
-    SELECT l.id, p.slug, p.min_valid_version, s.granted, s.purpose_version, s.changed_at
+    SELECT l.id, l.subject_id, p.slug, p.min_valid_version, s.granted, s.purpose_version, s.changed_at
     FROM partners_link l
     JOIN accounts_user u ON u.id = l.subject_id AND u.is_active
     LEFT JOIN consents_purpose p ON p.active
     LEFT JOIN consents_consentstate s ON s.subject_id = l.subject_id AND s.purpose_id = p.id
     WHERE l.partner_id = %s AND l.pairwise_id = %s AND l.unlinked_at IS NULL
     ORDER BY p.position, p.slug
+"""
+
+
+# The subject's likeness restrictions that are on the list now, in list order (as
+# consents.selectors.restriction_slugs_for_subject reads them): the answer's one extra query.
+_SUBJECT_RESTRICTIONS_SQL = """
+    SELECT r.slug
+    FROM consents_subjectrestriction c
+    JOIN consents_likenessrestriction r ON r.id = c.restriction_id AND r.active
+    WHERE c.subject_id = %s
+    ORDER BY r.position, r.slug
 """
 
 
@@ -304,8 +316,9 @@ def _fetch_prepared(sql: str, params: list) -> list[tuple]:
     return rows
 
 
-def consent_rows_for_partner(*, partner: Partner, subject_id) -> tuple[int, list[ConsentRow]]:
-    """Rule 1 for one subject, as the partner sees it: (link id, one row per active purpose).
+def consent_rows_for_partner(*, partner: Partner, subject_id) -> tuple[int, list[ConsentRow], list[str]]:
+    """Rule 1 for one subject, as the partner sees it: (link id, one row per active purpose, the subject's
+    likeness restrictions), in two queries.
 
     SubjectNotFound (404) for unknown and unlinked ids alike.
     """
@@ -318,7 +331,7 @@ def consent_rows_for_partner(*, partner: Partner, subject_id) -> tuple[int, list
     if not found:
         raise SubjectNotFound()
     rows = []
-    for _link_id, slug, min_valid_version, granted, version, changed_at in found:
+    for _link_id, _subject_pk, slug, min_valid_version, granted, version, changed_at in found:
         if slug is None:  # linked, but no active purpose exists
             continue
         if granted is None:
@@ -330,7 +343,8 @@ def consent_rows_for_partner(*, partner: Partner, subject_id) -> tuple[int, list
             if isinstance(changed_at, str):  # SQLite hands back text
                 changed_at = parse_datetime(changed_at)
         rows.append(ConsentRow(slug, str(state), version, changed_at))
-    return found[0][0], rows
+    restrictions = [slug for (slug,) in _fetch_prepared(_SUBJECT_RESTRICTIONS_SQL, [found[0][1]])]
+    return found[0][0], rows, restrictions
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,7 @@ API_TAGS = ["purposes", "links", "consents", "uploads", "events", "me"]
 OPERATION_IDS = {
     ("get", "/api/v1/ping/"): "ping",
     ("get", "/api/v1/purposes/"): "purposes_list",
+    ("get", "/api/v1/restrictions/"): "restrictions_list",
     ("post", "/api/v1/links/"): "links_redeem",
     ("get", "/api/v1/subjects/{}/consents/"): "subject_consents_list",
     ("post", "/api/v1/consent-checks/"): "consent_checks_create",
@@ -189,6 +190,8 @@ OPERATION_IDS = {
     ("get", "/api/v1/me/consents/"): "me_consents_list",
     ("put", "/api/v1/me/consents/{}/"): "me_consents_update",
     ("get", "/api/v1/me/consents/{}/withdrawal-impact/"): "me_consents_withdrawal_impact",
+    ("get", "/api/v1/me/restrictions/"): "me_restrictions_get",
+    ("put", "/api/v1/me/restrictions/"): "me_restrictions_update",
     ("get", "/api/v1/me/uploads/"): "me_uploads_list",
     ("post", "/api/v1/me/link-codes/"): "me_link_codes_create",
     ("get", "/api/v1/me/links/"): "me_links_list",

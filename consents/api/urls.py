@@ -1,8 +1,9 @@
 from django.urls import path
 
-from consents.api.views import MeConsentListApi, MeConsentUpdateApi, MeConsentWithdrawalImpactApi
+from consents.api.views import MeConsentListApi, MeConsentUpdateApi, MeConsentWithdrawalImpactApi, MeRestrictionsApi
 
 urlpatterns = [
+    path("me/restrictions/", MeRestrictionsApi.as_view(), name="me_restrictions"),
     path("me/consents/", MeConsentListApi.as_view(), name="me_consent_list"),
     path("me/consents/<str:purpose>/", MeConsentUpdateApi.as_view(), name="me_consent_update"),
     path(

@@ -8,8 +8,13 @@ from rest_framework.views import APIView
 
 from config.api import with_problems
 from consents.models import Channel, ConsentStateName
-from consents.selectors import consent_states_for_subject, consent_status_get, consent_withdrawal_impact
-from consents.services import consent_decide
+from consents.selectors import (
+    consent_states_for_subject,
+    consent_status_get,
+    consent_withdrawal_impact,
+    restriction_slugs_for_subject,
+)
+from consents.services import consent_decide, restrictions_set
 
 
 class MeConsentOutputSerializer(serializers.Serializer):
@@ -126,3 +131,53 @@ class MeConsentWithdrawalImpactApi(APIView):
                 "appearances_to_take_down": impact.appearances_to_take_down,
             }
         )
+
+
+class MeRestrictionsApi(APIView):
+    """Likeness restrictions: the subject reads and replaces their set, by slugs from the list only."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        restrictions = serializers.ListField(child=serializers.CharField(max_length=64), max_length=100)
+
+        class Meta:
+            ref_name = "MeRestrictionsUpdate"
+
+    class OutputSerializer(serializers.Serializer):
+        restrictions = serializers.ListField(
+            child=serializers.SlugField(), help_text="Slugs of the chosen restrictions, in list order."
+        )
+
+        class Meta:
+            ref_name = "MeRestrictions"
+
+    @extend_schema(
+        operation_id="me_restrictions_get",
+        tags=["me"],
+        summary="List my likeness restrictions",
+        description="The slugs of the likeness restrictions the signed-in subject has set, in list order.",
+        responses=with_problems({200: OutputSerializer}, 403),
+    )
+    def get(self, request):
+        return Response({"restrictions": restriction_slugs_for_subject(subject=request.user)})
+
+    @extend_schema(
+        operation_id="me_restrictions_update",
+        tags=["me"],
+        summary="Set my likeness restrictions",
+        description=(
+            "Replaces the whole set with the slugs given (an empty list clears it). Only slugs from the list count: "
+            "an unknown or retired one answers 400 with code `unknown_restriction`, naming it, and changes nothing. "
+            "When the set changes, every connected app is told (`restrictions.changed`)."
+        ),
+        request=InputSerializer,
+        responses=with_problems({200: OutputSerializer}, 400, 403),
+    )
+    def put(self, request):
+        if not isinstance(request.data, dict):
+            raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        chosen = restrictions_set(subject=request.user, slugs=body.validated_data["restrictions"], actor=request.user)
+        return Response({"restrictions": chosen})

@@ -5,6 +5,7 @@ from partners.api import views
 urlpatterns = [
     path("ping/", views.PingApi.as_view(), name="partner_ping"),
     path("purposes/", views.PurposeListApi.as_view(), name="purpose_list"),
+    path("restrictions/", views.RestrictionListApi.as_view(), name="restriction_list"),
     path("links/", views.LinkRedeemApi.as_view(), name="link_redeem"),
     path("subjects/<str:subject_id>/consents/", views.SubjectConsentListApi.as_view(), name="subject_consent_list"),
     path("consent-checks/", views.ConsentCheckApi.as_view(), name="consent_check"),

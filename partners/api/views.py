@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from config.api import with_problems
 from consents.models import ConsentStateName
-from consents.selectors import purpose_list_active
+from consents.selectors import purpose_list_active, restriction_list_active
 from partners.api.permissions import HasScope, PartnerAuthentication, PartnerRateThrottle, partner_for_request
 from partners.selectors import (
     CONSENT_CHECK_STATES,
@@ -74,6 +74,37 @@ class PurposeListApi(PartnerApi):
     )
     def get(self, request):
         return Response({"purposes": self.OutputSerializer(purpose_list_active(), many=True).data})
+
+
+class RestrictionListApi(PartnerApi):
+    required_scopes = ["consents:read"]
+
+    @extend_schema_serializer(component_name="LikenessRestriction")
+    class OutputSerializer(serializers.Serializer):
+        slug = serializers.SlugField()
+        title = serializers.CharField()
+        description = serializers.CharField()
+        version = serializers.IntegerField()
+
+    @extend_schema(
+        operation_id="restrictions_list",
+        tags=["purposes"],
+        summary="List the likeness restrictions",
+        description=(
+            "The fixed list of rules a subject can set for every use of their likeness (for example `no-political`:"
+            " never in political content), with each one's current version. A subject's choices come as slugs in "
+            "`restrictions` of `GET /api/v1/subjects/{subject_id}/consents/` and in `restrictions.changed` webhooks;"
+            " subjects cannot write free text, so nothing they write reaches your prompts."
+        ),
+        responses=with_problems(
+            {200: inline_serializer("RestrictionList", {"restrictions": OutputSerializer(many=True)})},
+            401,
+            403,
+            429,
+        ),
+    )
+    def get(self, request):
+        return Response({"restrictions": self.OutputSerializer(restriction_list_active(), many=True).data})
 
 
 class LinkRedeemApi(PartnerApi):
@@ -142,14 +173,19 @@ class SubjectConsentListApi(PartnerApi):
         summary="Get a subject's consents",
         description=(
             "The subject's current decision for every active purpose. Only `state: granted` means yes; `withdrawn`,"
-            " `not_asked` and `reconsent_required` all mean no. A subject id that is unknown or not linked to you "
-            "answers 404."
+            " `not_asked` and `reconsent_required` all mean no. `restrictions` lists the slugs of the likeness "
+            "restrictions the subject has set (see `GET /api/v1/restrictions/`): honour every one in what you make. "
+            "A subject id that is unknown or not linked to you answers 404."
         ),
         responses=with_problems(
             {
                 200: inline_serializer(
                     "SubjectConsents",
-                    {"subject_id": serializers.UUIDField(), "consents": ConsentRowSerializer(many=True)},
+                    {
+                        "subject_id": serializers.UUIDField(),
+                        "consents": ConsentRowSerializer(many=True),
+                        "restrictions": serializers.ListField(child=serializers.SlugField()),
+                    },
                 )
             },
             401,
@@ -159,10 +195,16 @@ class SubjectConsentListApi(PartnerApi):
         ),
     )
     def get(self, request, subject_id):
-        link_id, rows = consent_rows_for_partner(partner=partner_for_request(request), subject_id=subject_id)
+        link_id, rows, restrictions = consent_rows_for_partner(
+            partner=partner_for_request(request), subject_id=subject_id
+        )
         link_consent_reads_record(link_ids=[link_id])
         return Response(
-            {"subject_id": str(uuid.UUID(str(subject_id))), "consents": [consent_row_data(row) for row in rows]}
+            {
+                "subject_id": str(uuid.UUID(str(subject_id))),
+                "consents": [consent_row_data(row) for row in rows],
+                "restrictions": restrictions,
+            }
         )
 
 

@@ -23,6 +23,12 @@ def test_every_app_that_must_hear_of_a_consent_change_is_subscribed():
     ]
 
 
+def test_every_app_that_must_hear_of_a_restrictions_change_is_subscribed():
+    assert _names(hooks.restrictions_changed.subscribers()) == [
+        "partners.subscribers.restrictions_changed_notify_partners"
+    ]
+
+
 def test_every_app_that_can_lose_data_to_a_withdrawal_answers_for_its_impact():
     assert _names(hooks.withdrawal_impact.subscribers()) == ["media_vault.subscribers.withdrawal_impact_of_uploads"]
 

@@ -29,12 +29,19 @@ pytestmark = pytest.mark.django_db
 SCOPES = {"consents:read", "uploads:write", "uploads:read", "links:write", "events:read"}
 PURPOSE_KEYS = {"slug", "title", "description", "version", "retention_days"}
 LINK_KEYS = {"subject_id", "linked_at"}
-SUBJECT_CONSENTS_KEYS = {"subject_id", "consents"}
+SUBJECT_CONSENTS_KEYS = {"subject_id", "consents", "restrictions"}
 CONSENT_ROW_KEYS = {"purpose", "granted", "state", "purpose_version", "changed_at"}
 CHECK_ROW_KEYS = {"subject_id", "purpose", "granted", "state"}
 STATES = {"granted", "withdrawn", "not_asked", "reconsent_required"}
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
-WEBHOOK_TYPES = {"consent.granted", "consent.withdrawn", "upload.erased", "subject.erased", "subject.unlinked"}
+WEBHOOK_TYPES = {
+    "consent.granted",
+    "consent.withdrawn",
+    "upload.erased",
+    "subject.erased",
+    "subject.unlinked",
+    "restrictions.changed",
+}
 WEBHOOK_BODY_KEYS = {"type", "timestamp", "data"}
 PROBLEM = "application/problem+json"
 

@@ -17,7 +17,7 @@ from PIL import Image
 
 from accounts.models import StaffAction
 from accounts.services import sign_in_record, staff_action_log
-from consents.services import consent_grant, consent_withdraw
+from consents.services import consent_grant, consent_withdraw, restrictions_set
 from data_rights.models import DataRequest
 from data_rights.services import export_build, export_request
 from media_vault.models import AccessEvent
@@ -75,6 +75,7 @@ def holdings(subject, avatar, cameo, research):
     )
     consent_grant(subject=subject, purpose_slug=research.slug, actor=subject)
     consent_withdraw(subject=subject, purpose_slug=research.slug, actor=subject)
+    restrictions_set(subject=subject, slugs=["no-political", "no-voice"], actor=subject)
     link_unlink(link=old_link)
     link_code_create(subject=subject)
     upload_access_record(upload=portal_upload, actor_kind=AccessEvent.ActorKind.SUBJECT, action=AccessEvent.Action.VIEW)

@@ -17,7 +17,7 @@ from PIL import Image
 
 from accounts.devices import device_label
 from accounts.models import SignIn
-from consents.models import ConsentEvent, ConsentState
+from consents.models import ConsentEvent, ConsentState, SubjectRestriction
 from data_rights.archive import archive_stream
 from data_rights.models import DataRequest
 from data_rights.selectors import export_sections_for_subject
@@ -88,6 +88,11 @@ ARCHIVED = {
         lambda row, c: _has(
             c["current"], purpose=row.purpose.slug, granted=row.granted, purpose_version=row.purpose_version
         ),
+    ),
+    "consents.SubjectRestriction": (
+        "consents.json",
+        lambda s: SubjectRestriction.objects.filter(subject=s).select_related("restriction"),
+        lambda row, c: _has(c["restrictions"], restriction=row.restriction.slug, title=row.restriction.title),
     ),
     "media_vault.FaceUpload": (
         "uploads.json",

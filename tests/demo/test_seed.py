@@ -186,3 +186,21 @@ def test_reset_on_an_empty_database_seeds_the_demo():
 
     assert "0 demo subjects erased" in output
     assert get_user_model().objects.filter(email=DEMO_EMAIL, is_active=True).exists()
+
+
+def test_the_demo_subject_has_one_restriction_and_reset_brings_it_back(seeded):
+    from consents.selectors import restriction_slugs_for_subject
+    from consents.services import restrictions_set
+
+    subject = get_user_model().objects.get(email=DEMO_SUBJECTS[0]["email"])
+    assert restriction_slugs_for_subject(subject=subject) == ["no-political"]
+    assert set(Purpose.objects.filter(sale_or_sharing=True).values_list("slug", flat=True)) == {
+        "cameos",
+        "train-models",
+    }
+    restrictions_set(subject=subject, slugs=[], actor=subject)
+
+    call_command("seed_demo", "--reset", stdout=StringIO())
+
+    subject = get_user_model().objects.get(email=DEMO_SUBJECTS[0]["email"])
+    assert restriction_slugs_for_subject(subject=subject) == ["no-political"]

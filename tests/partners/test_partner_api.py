@@ -169,7 +169,7 @@ def test_subject_consent_rows_are_exactly_what_the_documented_serializer_gives(p
     # The view builds its rows by hand for speed; the schema documents them with ConsentRowSerializer.
     body = partner_client.get(f"/api/v1/subjects/{four_states.pairwise_id}/consents/").json()
 
-    _, rows = consent_rows_for_partner(partner=partner_client.partner, subject_id=four_states.pairwise_id)
+    _, rows, _ = consent_rows_for_partner(partner=partner_client.partner, subject_id=four_states.pairwise_id)
     assert body["consents"] == ConsentRowSerializer(rows, many=True).data
     changed = {row["purpose"]: row["changed_at"] for row in body["consents"]}
     assert changed["p-not-asked"] is None
