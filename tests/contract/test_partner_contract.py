@@ -26,7 +26,15 @@ from tests.partners.factories import LinkFactory, PartnerFactory, WebhookEventFa
 
 pytestmark = pytest.mark.django_db
 
-SCOPES = {"consents:read", "uploads:write", "uploads:read", "links:write", "events:read"}
+SCOPES = {
+    "consents:read",
+    "uploads:write",
+    "uploads:read",
+    "links:write",
+    "events:read",
+    "appearances:write",
+    "appearances:read",
+}
 PURPOSE_KEYS = {"slug", "title", "description", "version", "retention_days"}
 LINK_KEYS = {"subject_id", "linked_at"}
 SUBJECT_CONSENTS_KEYS = {"subject_id", "consents"}
@@ -34,7 +42,14 @@ CONSENT_ROW_KEYS = {"purpose", "granted", "state", "purpose_version", "changed_a
 CHECK_ROW_KEYS = {"subject_id", "purpose", "granted", "state"}
 STATES = {"granted", "withdrawn", "not_asked", "reconsent_required"}
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
-WEBHOOK_TYPES = {"consent.granted", "consent.withdrawn", "upload.erased", "subject.erased", "subject.unlinked"}
+WEBHOOK_TYPES = {
+    "consent.granted",
+    "consent.withdrawn",
+    "upload.erased",
+    "subject.erased",
+    "subject.unlinked",
+    "appearance.takedown_requested",
+}
 WEBHOOK_BODY_KEYS = {"type", "timestamp", "data"}
 PROBLEM = "application/problem+json"
 
