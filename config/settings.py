@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "consents",
     "partners",
     "media_vault",
+    "appearances",
     "data_rights",
     "demo",
 ]
@@ -369,6 +370,11 @@ SPECTACULAR_SETTINGS = {
             "name": "uploads",
             "description": "Face uploads for a linked subject: upload (only for granted purposes), list, download, "
             "erase.",
+        },
+        {
+            "name": "appearances",
+            "description": "Media you made with a linked subject's likeness: report it (only for granted purposes), "
+            "list it, and confirm a takedown the subject asked for.",
         },
         {"name": "events", "description": "Your event feed: the webhook payloads, for catching up after downtime."},
         {

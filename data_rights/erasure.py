@@ -13,6 +13,7 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.services import account_delete, account_records_erase
+from appearances.services import appearances_erase_for_subject
 from consents.services import consent_records_anonymise_for_subject
 from data_rights.models import DataRequest
 from media_vault.selectors import upload_count_for_subject
@@ -69,6 +70,7 @@ def erase_everything(*, job: DataRequest, renew: Callable[[int, int], None]) -> 
 
         uploads_erase_for_subject(subject=subject, on_batch=counted)
         _exports(job, subject)
+        appearances_erase_for_subject(subject=subject, on_erased=lambda counts: _add(job, counts))
         _step(job, subject, links_erase_for_subject)
         _step(
             job, subject, access_events_erase_for_subject, consent_records_anonymise_for_subject, account_records_erase

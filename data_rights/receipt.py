@@ -11,6 +11,11 @@ from django.utils.translation import ngettext_lazy
 RECEIPT_WORDS = {
     "face_uploads": ngettext_lazy("%(count)s face photo", "%(count)s face photos", "count"),
     "storage_objects": ngettext_lazy("%(count)s stored file", "%(count)s stored files", "count"),
+    "appearances": ngettext_lazy(
+        "%(count)s appearance that an app made with your likeness, with its thumbnail",
+        "%(count)s appearances that apps made with your likeness, with their thumbnails",
+        "count",
+    ),
     "exports": ngettext_lazy("%(count)s export of your data", "%(count)s exports of your data", "count"),
     "links": ngettext_lazy(
         "%(count)s connection to an app (a connected app is told to delete what it holds)",

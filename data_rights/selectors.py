@@ -16,6 +16,7 @@ from accounts.activity import ActivityCursor, ActivityItem, ActivityKind, Activi
 from accounts.devices import device_label
 from accounts.models import SignIn, User
 from accounts.selectors import sign_in_activity_for_subject
+from appearances.selectors import appearances_export_for_subject
 from consents.models import ConsentEvent, ConsentStateName
 from consents.selectors import (
     ConsentRow,
@@ -195,6 +196,7 @@ def export_sections_for_subject(*, subject: User) -> dict:
         "access_log.json": access_log,
         "partners.json": partners,
         "requests.json": requests,
+        "appearances.json": appearances_export_for_subject(subject=subject),
     }
 
 

@@ -15,6 +15,8 @@ class PartnerScope(models.TextChoices):
     UPLOADS_READ = "uploads:read", _("Read the partner's own face uploads")
     LINKS_WRITE = "links:write", _("Redeem link codes")
     EVENTS_READ = "events:read", _("Read the partner's event feed")
+    APPEARANCES_WRITE = "appearances:write", _("Report appearances and confirm takedowns")
+    APPEARANCES_READ = "appearances:read", _("Read the partner's own appearances")
 
 
 PARTNER_SCOPES = PartnerScope.values
@@ -26,6 +28,8 @@ SCOPE_MEANING_FOR_SUBJECT = {
     PartnerScope.UPLOADS_READ: _("Read the face images it uploaded"),
     PartnerScope.LINKS_WRITE: _("Connect to your account with a code you give it"),
     PartnerScope.EVENTS_READ: _("Be told when you change a decision"),
+    PartnerScope.APPEARANCES_WRITE: _("Tell you about media it made with your likeness, and take it down when asked"),
+    PartnerScope.APPEARANCES_READ: _("Read the list of media it made with your likeness"),
 }
 
 
@@ -141,6 +145,7 @@ class WebhookEvent(models.Model):
         "subject.erased",
         "subject.unlinked",
         "restrictions.changed",
+        "appearance.takedown_requested",
     ]
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="events", verbose_name=_("partner"))

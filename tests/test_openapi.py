@@ -12,7 +12,15 @@ from config.api import api_not_found
 
 pytestmark = pytest.mark.django_db
 
-SCOPES = {"consents:read", "uploads:write", "uploads:read", "links:write", "events:read"}
+SCOPES = {
+    "consents:read",
+    "uploads:write",
+    "uploads:read",
+    "links:write",
+    "events:read",
+    "appearances:write",
+    "appearances:read",
+}
 
 # (method, path) from DESIGN.md's two tables.
 PARTNER_OPERATIONS = [
@@ -25,11 +33,16 @@ PARTNER_OPERATIONS = [
     ("get", "/api/v1/subjects/{subject_id}/uploads/{upload_id}/content", "uploads:read"),
     ("delete", "/api/v1/subjects/{subject_id}/uploads/{upload_id}/", "uploads:write"),
     ("get", "/api/v1/events/", "events:read"),
+    ("post", "/api/v1/subjects/{subject_id}/appearances/", "appearances:write"),
+    ("get", "/api/v1/subjects/{subject_id}/appearances/", "appearances:read"),
+    ("post", "/api/v1/subjects/{subject_id}/appearances/{appearance_id}/taken-down/", "appearances:write"),
 ]
 ME_OPERATIONS = [
     ("get", "/api/v1/me/consents/"),
     ("put", "/api/v1/me/consents/{purpose}/"),
     ("get", "/api/v1/me/uploads/"),
+    ("get", "/api/v1/me/appearances/"),
+    ("post", "/api/v1/me/appearances/{id}/takedown/"),
     ("post", "/api/v1/me/link-codes/"),
     ("get", "/api/v1/me/links/"),
     ("delete", "/api/v1/me/links/{id}/"),
@@ -109,7 +122,7 @@ def test_every_design_operation_that_exists_is_in_the_schema(schema):
     assert missing == []
 
 
-def test_the_partner_oauth2_client_credentials_scheme_has_the_five_scopes(schema):
+def test_the_partner_oauth2_client_credentials_scheme_has_every_scope(schema):
     scheme = schema["components"]["securitySchemes"]["partnerOAuth2"]
 
     assert scheme["type"] == "oauth2"
@@ -173,7 +186,7 @@ def test_the_docs_page_names_its_language_and_title_links_the_favicon_and_has_no
 
 
 # --- Grouping and wording in /api/docs/ -------------------------------------------------------------------------------
-API_TAGS = ["purposes", "links", "consents", "uploads", "events", "me"]
+API_TAGS = ["purposes", "links", "consents", "uploads", "appearances", "events", "me"]
 # The operation ids partners' generated clients are built on: grouping and wording the docs must not change them.
 OPERATION_IDS = {
     ("get", "/api/v1/ping/"): "ping",
@@ -186,6 +199,9 @@ OPERATION_IDS = {
     ("post", "/api/v1/subjects/{}/uploads/"): "subject_uploads_create",
     ("get", "/api/v1/subjects/{}/uploads/{}/content"): "subject_upload_content",
     ("delete", "/api/v1/subjects/{}/uploads/{}/"): "subject_upload_delete",
+    ("get", "/api/v1/subjects/{}/appearances/"): "subject_appearances_list",
+    ("post", "/api/v1/subjects/{}/appearances/"): "subject_appearances_create",
+    ("post", "/api/v1/subjects/{}/appearances/{}/taken-down/"): "subject_appearance_taken_down",
     ("get", "/api/v1/events/"): "events_list",
     ("get", "/api/v1/me/consents/"): "me_consents_list",
     ("put", "/api/v1/me/consents/{}/"): "me_consents_update",
@@ -193,6 +209,8 @@ OPERATION_IDS = {
     ("get", "/api/v1/me/restrictions/"): "me_restrictions_get",
     ("put", "/api/v1/me/restrictions/"): "me_restrictions_update",
     ("get", "/api/v1/me/uploads/"): "me_uploads_list",
+    ("get", "/api/v1/me/appearances/"): "me_appearances_list",
+    ("post", "/api/v1/me/appearances/{}/takedown/"): "me_appearances_takedown",
     ("post", "/api/v1/me/link-codes/"): "me_link_codes_create",
     ("get", "/api/v1/me/links/"): "me_links_list",
     ("delete", "/api/v1/me/links/{}/"): "me_links_delete",

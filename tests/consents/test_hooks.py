@@ -20,6 +20,7 @@ def test_every_app_that_must_hear_of_a_consent_change_is_subscribed():
     assert _names(hooks.consent_changed.subscribers()) == [
         "partners.subscribers.consent_changed_notify_partners",
         "media_vault.subscribers.consent_changed_erase_orphans",
+        "appearances.subscribers.consent_changed_request_takedowns",
     ]
 
 
@@ -30,7 +31,10 @@ def test_every_app_that_must_hear_of_a_restrictions_change_is_subscribed():
 
 
 def test_every_app_that_can_lose_data_to_a_withdrawal_answers_for_its_impact():
-    assert _names(hooks.withdrawal_impact.subscribers()) == ["media_vault.subscribers.withdrawal_impact_of_uploads"]
+    assert _names(hooks.withdrawal_impact.subscribers()) == [
+        "media_vault.subscribers.withdrawal_impact_of_uploads",
+        "appearances.subscribers.withdrawal_impact_of_appearances",
+    ]
 
 
 def test_subscribing_the_same_function_twice_registers_it_once(monkeypatch):

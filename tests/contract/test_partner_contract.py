@@ -26,7 +26,15 @@ from tests.partners.factories import LinkFactory, PartnerFactory, WebhookEventFa
 
 pytestmark = pytest.mark.django_db
 
-SCOPES = {"consents:read", "uploads:write", "uploads:read", "links:write", "events:read"}
+SCOPES = {
+    "consents:read",
+    "uploads:write",
+    "uploads:read",
+    "links:write",
+    "events:read",
+    "appearances:write",
+    "appearances:read",
+}
 PURPOSE_KEYS = {"slug", "title", "description", "version", "retention_days"}
 LINK_KEYS = {"subject_id", "linked_at"}
 SUBJECT_CONSENTS_KEYS = {"subject_id", "consents", "restrictions"}
@@ -41,6 +49,7 @@ WEBHOOK_TYPES = {
     "subject.erased",
     "subject.unlinked",
     "restrictions.changed",
+    "appearance.takedown_requested",
 }
 WEBHOOK_BODY_KEYS = {"type", "timestamp", "data"}
 PROBLEM = "application/problem+json"

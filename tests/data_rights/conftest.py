@@ -17,6 +17,7 @@ from PIL import Image
 
 from accounts.models import StaffAction
 from accounts.services import sign_in_record, staff_action_log
+from appearances.services import appearance_report
 from consents.services import consent_grant, consent_withdraw, restrictions_set
 from data_rights.models import DataRequest
 from data_rights.services import export_build, export_request
@@ -73,6 +74,18 @@ def holdings(subject, avatar, cameo, research):
         partner=partner,
         image=image_bytes(Image.new("RGB", (40, 30), (20, 90, 200)), "PNG"),
     )
+    appearance = appearance_report(
+        subject=subject,
+        partner=partner,
+        kind="video",
+        made_by="other_person",
+        purpose_slugs=[cameo.slug],
+        created_at=partner_upload.created_at,
+        content_sha256="ab" * 32,
+        title="Birthday cameo",
+        source_upload_ids=[str(partner_upload.pk)],
+        thumbnail=image_bytes(Image.new("RGB", (40, 30), (200, 90, 20)), "PNG"),
+    )
     consent_grant(subject=subject, purpose_slug=research.slug, actor=subject)
     consent_withdraw(subject=subject, purpose_slug=research.slug, actor=subject)
     restrictions_set(subject=subject, slugs=["no-political", "no-voice"], actor=subject)
@@ -111,6 +124,7 @@ def holdings(subject, avatar, cameo, research):
         link=link,
         old_link=old_link,
         uploads=[portal_upload, partner_upload],
+        appearance=appearance,
         reveal=reveal,
         earlier_export=earlier_export,
         client=signed_in,

@@ -17,6 +17,7 @@ from PIL import Image
 
 from accounts.devices import device_label
 from accounts.models import SignIn
+from appearances.models import Appearance
 from consents.models import ConsentEvent, ConsentState, SubjectRestriction
 from data_rights.archive import archive_stream
 from data_rights.models import DataRequest
@@ -34,7 +35,15 @@ from tests.partners.factories import LinkFactory
 pytestmark = pytest.mark.django_db
 
 User = get_user_model()
-JSON_FILES = ("profile.json", "consents.json", "uploads.json", "access_log.json", "partners.json", "requests.json")
+JSON_FILES = (
+    "profile.json",
+    "consents.json",
+    "uploads.json",
+    "access_log.json",
+    "partners.json",
+    "requests.json",
+    "appearances.json",
+)
 
 
 def _has(items: list[dict], **fields) -> bool:
@@ -128,6 +137,18 @@ ARCHIVED = {
         lambda s: Link.objects.filter(subject=s).select_related("partner"),
         lambda row, p: _has(p, subject_id=str(row.pairwise_id), partner=row.partner.name),
     ),
+    "appearances.Appearance": (
+        "appearances.json",
+        lambda s: Appearance.objects.filter(subject=s).select_related("partner"),
+        lambda row, a: _has(
+            a, id=str(row.pk), app=row.partner.name, content_sha256=row.content_sha256, status=row.status
+        ),
+    ),
+    "appearances.Appearance_purposes": (
+        "appearances.json",
+        lambda s: Appearance.purposes.through.objects.filter(appearance__subject=s).select_related("purpose"),
+        lambda row, a: any(i["id"] == str(row.appearance_id) and row.purpose.slug in i["purposes"] for i in a),
+    ),
     "data_rights.DataRequest": (
         "requests.json",
         lambda s: DataRequest.objects.filter(subject=s),
@@ -155,7 +176,7 @@ EXCLUDED = {
 }
 
 # Rows that hang off the subject's own uploads, links and consents belong to the subject too.
-SUBJECT_PARENTS = (FaceUpload, Link, ConsentEvent, ConsentState)
+SUBJECT_PARENTS = (FaceUpload, Link, ConsentEvent, ConsentState, Appearance)
 
 
 def _points_to(model, targets) -> bool:

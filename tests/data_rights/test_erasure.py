@@ -95,6 +95,7 @@ def test_erasure_leaves_no_storage_object_of_the_subject(vault_storage, holdings
     other_upload = FaceUploadFactory(subject=other_subject, purposes=[avatar], image=jpeg_bytes(color=(0, 120, 0)))
     names = [name for u in holdings.uploads for name in (u.object_name, u.thumbnail_object_name)]
     names.append(holdings.earlier_export.archive_object_name)
+    names.append(holdings.appearance.thumbnail_object_name)
     assert len(vault_storage()) == len(names) + 2
     _erase(holdings.subject, password)
     assert not [name for name in names if default_storage.exists(name)]

@@ -67,6 +67,8 @@ def test_credentials_printed_by_create_partner_obtain_a_token(client):
         "uploads:read",
         "links:write",
         "events:read",
+        "appearances:write",
+        "appearances:read",
     }
 
 

@@ -3,6 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from config.errors import DomainError
+from partners.models import PARTNER_SCOPES
 from partners.services import partner_create
 
 
@@ -13,10 +14,23 @@ class Command(BaseCommand):
         parser.add_argument("name")
         parser.add_argument("--webhook-url", default="")
         parser.add_argument("--contact-email", default="")
+        parser.add_argument(
+            "--scopes",
+            default=None,
+            help=f"Space- or comma-separated scopes to allow (default: all of {' '.join(PARTNER_SCOPES)}).",
+        )
 
-    def handle(self, *args, name, webhook_url, contact_email, **options):
+    def handle(self, *args, name, webhook_url, contact_email, scopes, **options):
+        chosen = None
+        if scopes is not None:
+            chosen = list(dict.fromkeys(scopes.replace(",", " ").split()))
+            unknown = [scope for scope in chosen if scope not in PARTNER_SCOPES]
+            if unknown or not chosen:
+                raise CommandError(
+                    f"Unknown or no scopes: {' '.join(unknown)}; choose from {' '.join(PARTNER_SCOPES)}."
+                )
         try:
-            credentials = partner_create(name=name, webhook_url=webhook_url, contact_email=contact_email)
+            credentials = partner_create(name=name, webhook_url=webhook_url, contact_email=contact_email, scopes=chosen)
         except DomainError as error:
             raise CommandError(error.detail) from error
         self.stdout.write(

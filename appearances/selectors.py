@@ -1,0 +1,131 @@
+"""Reads of appearances, with their rules: what each side may see, and when a takedown is overdue."""
+
+import uuid
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from appearances.exceptions import AppearanceNotFound
+from appearances.models import Appearance
+from consents.models import Purpose
+from media_vault.storage import subject_data_key_existing, vault_object_read
+
+OVERDUE = "overdue"
+
+
+def appearance_status_shown(*, appearance: Appearance, now: datetime | None = None) -> str:
+    """The status a person (or staff) sees: a requested takedown past its deadline reads `overdue`."""
+    if (
+        appearance.status == Appearance.Status.TAKEDOWN_REQUESTED
+        and appearance.takedown_due_at is not None
+        and appearance.takedown_due_at <= (now or timezone.now())
+    ):
+        return OVERDUE
+    return appearance.status
+
+
+def appearances_overdue(*, now: datetime | None = None) -> QuerySet[Appearance]:
+    """Every requested takedown past its deadline (the staff queue)."""
+    return Appearance.objects.filter(
+        status=Appearance.Status.TAKEDOWN_REQUESTED, takedown_due_at__lte=now or timezone.now()
+    )
+
+
+def _as_uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def appearance_list_for_partner(*, partner, subject: User) -> QuerySet[Appearance]:
+    """The partner's own appearances of one subject: never another app's."""
+    return Appearance.objects.filter(partner=partner, subject=subject).prefetch_related("purposes")
+
+
+def appearance_get_for_partner(*, partner, subject: User, appearance_id) -> Appearance:
+    """One of the partner's own appearances of the subject; 404 for unknown and another app's alike."""
+    pk = _as_uuid(appearance_id)
+    appearance = appearance_list_for_partner(partner=partner, subject=subject).filter(pk=pk).first() if pk else None
+    if appearance is None:
+        raise AppearanceNotFound()
+    return appearance
+
+
+def appearance_list_for_subject(
+    *, subject: User, partner_id: int | None = None, status: str = "", now: datetime | None = None
+) -> list[Appearance]:
+    """Every appearance of the subject from every app, newest first; filtered by app and shown status."""
+    appearances = Appearance.objects.filter(subject=subject).select_related("partner").prefetch_related("purposes")
+    if partner_id:
+        appearances = appearances.filter(partner_id=partner_id)
+    now = now or timezone.now()
+    if status == OVERDUE:
+        appearances = appearances.filter(status=Appearance.Status.TAKEDOWN_REQUESTED, takedown_due_at__lte=now)
+    elif status == Appearance.Status.TAKEDOWN_REQUESTED:
+        appearances = appearances.filter(status=status, takedown_due_at__gt=now)
+    elif status:
+        appearances = appearances.filter(status=status)
+    return list(appearances)
+
+
+def appearance_get_for_subject(*, subject: User, appearance_id) -> Appearance:
+    """One of the subject's own appearances; 404 for unknown and another person's alike."""
+    pk = _as_uuid(appearance_id)
+    appearance = Appearance.objects.filter(subject=subject, pk=pk).select_related("partner").first() if pk else None
+    if appearance is None:
+        raise AppearanceNotFound()
+    return appearance
+
+
+def appearances_live_under_purpose(*, subject: User, purpose: Purpose) -> QuerySet[Appearance]:
+    """The live appearances that withdrawing `purpose` would ask to take down."""
+    return Appearance.objects.filter(subject=subject, purposes=purpose, status=Appearance.Status.LIVE).distinct()
+
+
+def appearance_partners_for_subject(*, subject: User) -> list[tuple[int, str]]:
+    """The apps that reported appearances of the subject, for the page's filter."""
+    return list(
+        Appearance.objects.filter(subject=subject)
+        .values_list("partner_id", "partner__name")
+        .distinct()
+        .order_by("partner__name")
+    )
+
+
+def appearance_thumbnail_bytes(*, appearance: Appearance) -> bytes:
+    """The decrypted thumbnail (JPEG)."""
+    return vault_object_read(
+        data_key=subject_data_key_existing(subject=appearance.subject), name=appearance.thumbnail_object_name
+    )
+
+
+def appearances_export_for_subject(*, subject: User) -> list[dict]:
+    """The subject's appearances for the export archive (appearances.json)."""
+    return [
+        {
+            "id": str(a.pk),
+            "app": a.partner.name,
+            "kind": a.kind,
+            "made_by": a.made_by,
+            "title": a.title,
+            "purposes": sorted(p.slug for p in a.purposes.all()),
+            "created_at": a.created_at,
+            "reported_at": a.reported_at,
+            "content_sha256": a.content_sha256,
+            "c2pa_manifest_id": a.c2pa_manifest_id or None,
+            "source_upload_ids": a.source_upload_ids,
+            "has_thumbnail": bool(a.thumbnail_object_name),
+            "status": a.status,
+            "takedown_requested_at": a.takedown_requested_at,
+            "takedown_due_at": a.takedown_due_at,
+            "taken_down_at": a.taken_down_at,
+            "takedown_reason": a.takedown_reason or None,
+        }
+        for a in Appearance.objects.filter(subject=subject)
+        .select_related("partner")
+        .prefetch_related("purposes")
+        .order_by("created_at")
+    ]
