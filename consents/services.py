@@ -277,6 +277,59 @@ def restrictions_set(*, subject: User, slugs: list[str], actor) -> list[str]:
     return ordered
 
 
+# The standard list DESIGN.md names (its migration 0004 holds the same list as it stood then).
+STANDARD_RESTRICTIONS = [
+    (
+        "no-political",
+        "Never in political content",
+        "No campaign material, political ads or content that takes a side on a political question.",
+    ),
+    (
+        "no-sexual",
+        "Never in sexual content",
+        "No nudity, sexual or suggestive content of any kind.",
+    ),
+    (
+        "no-violence",
+        "Never in violent content",
+        "No content that shows me hurting anyone, being hurt, or holding a weapon.",
+    ),
+    (
+        "no-advertising",
+        "Never in advertising",
+        "No ads, sponsored posts or anything that sells a product or a service.",
+    ),
+    (
+        "no-voice",
+        "Never with my voice",
+        "No cloned or imitated voice: media made with my likeness stays silent or uses another voice.",
+    ),
+    (
+        "no-minors-in-scene",
+        "Never with children in the scene",
+        "No media that puts me in the same scene as anyone who looks under 18.",
+    ),
+]
+
+
+@transaction.atomic
+def restrictions_standard_ensure() -> int:
+    """Create any standard likeness restriction that is missing (a fresh or flushed database); returns how many."""
+    created = 0
+    for position, (slug, title, description) in enumerate(STANDARD_RESTRICTIONS):
+        if not LikenessRestriction.objects.filter(slug=slug).exists():
+            restriction_save(
+                restriction=LikenessRestriction(slug=slug),
+                actor=None,
+                title=title,
+                description=description,
+                active=True,
+                position=position,
+            )
+            created += 1
+    return created
+
+
 @transaction.atomic
 def restriction_save(
     *,

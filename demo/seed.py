@@ -14,7 +14,13 @@ from django.db import transaction
 
 from accounts.services import subject_create
 from consents.models import Purpose
-from consents.services import consent_grant, purpose_create, purpose_update, restrictions_set
+from consents.services import (
+    consent_grant,
+    purpose_create,
+    purpose_update,
+    restrictions_set,
+    restrictions_standard_ensure,
+)
 from data_rights.services import subject_erase_now
 from media_vault.models import FaceUpload
 from media_vault.services import upload_ingest
@@ -89,6 +95,7 @@ class DemoSeedResult:
 @transaction.atomic
 def demo_seed() -> DemoSeedResult:
     """Create what is missing of the demo data; running it again changes nothing."""
+    restrictions_standard_ensure()  # seeded by a migration; a flushed database lost them
     purposes_created = 0
     for position, spec in enumerate(DEMO_PURPOSES):
         if not Purpose.objects.filter(slug=spec["slug"]).exists():

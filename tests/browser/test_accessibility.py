@@ -34,6 +34,7 @@ PAGES = [
     pytest.param("/uploads/{upload}/", None, id="upload-detail"),
     pytest.param("/uploads/{upload}/delete/", None, id="upload-delete"),
     pytest.param("/activity/", None, id="activity"),
+    pytest.param("/appearances/", None, id="appearances"),
     pytest.param("/your-data/", None, id="your-data"),
     pytest.param("/your-data/erasure/", None, id="erasure-confirm"),
     pytest.param("/privacy/", None, id="privacy"),
