@@ -143,11 +143,11 @@ def appearance_takedown_request(*, appearance: Appearance, reason: str = "", now
 def appearances_takedown_for_withdrawal(*, subject: User, purpose: Purpose, now: datetime | None = None) -> int:
     """A withdrawal asks for the takedown of every live appearance made under that purpose (caller's transaction)."""
     now = now or timezone.now()
-    live = Appearance.objects.select_for_update().filter(
-        subject=subject, purposes=purpose, status=Appearance.Status.LIVE
-    )
+    under_purpose = Appearance.objects.filter(subject=subject, purposes=purpose, status=Appearance.Status.LIVE)
+    # Lock by id (a subquery): PostgreSQL refuses FOR UPDATE on the DISTINCT that the M2M join would need.
+    live = Appearance.objects.select_for_update().filter(pk__in=under_purpose.values("pk")).order_by("pk")
     count = 0
-    for appearance in live.distinct():
+    for appearance in live:
         _takedown_request(appearance=appearance, reason=Appearance.TakedownReason.CONSENT_WITHDRAWN, now=now)
         count += 1
     return count
