@@ -282,6 +282,8 @@ CELERY_BEAT_SCHEDULE = {
     "webhook-sweep": {"task": "partners.tasks.webhook_sweep", "schedule": 60.0},
     "uploads-sweep": {"task": "media_vault.tasks.uploads_sweep", "schedule": 300.0},
     "data-requests-sweep": {"task": "data_rights.tasks.data_requests_sweep", "schedule": 300.0},
+    # Expiring grants end within a minute on the production stack.
+    "consents-expire": {"task": "consents.tasks.consents_expire", "schedule": 30.0},
 }
 # Without a broker (eager Celery) there is no worker and no beat: one thread of each process then runs the
 # queued jobs (exports, erasures, orphaned uploads) after the request has answered, and every task of

@@ -19,3 +19,9 @@ class UnknownRestriction(DomainError):
     code = "unknown_restriction"
     status = 400
     title = _("Only restrictions from the list can be chosen.")
+
+
+class InvalidExpiry(DomainError):
+    code = "invalid_expiry"
+    status = 400
+    title = _("An expiry must come with a grant, lie in the future and at most three years ahead.")

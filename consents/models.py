@@ -11,6 +11,7 @@ class Channel(models.TextChoices):
     API = "api", _("API")
     ADMIN = "admin", _("admin")
     GPC = "gpc", _("Global Privacy Control")
+    EXPIRY = "expiry", _("expiry")
 
 
 class ConsentStateName(models.TextChoices):
@@ -164,6 +165,9 @@ class ConsentState(models.Model):
     last_event = models.ForeignKey(
         ConsentEvent, on_delete=models.PROTECT, related_name="+", verbose_name=_("last event")
     )
+    # Expiring grants: when this passes, `consents_expire` records a withdrawal (channel `expiry`). Null is
+    # open-ended; a withdrawal or a new grant without it clears it. Not part of the ledger's hash.
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("consent state")

@@ -54,6 +54,7 @@ class ConsentRow:
     purpose_version: int | None = None
     changed_at: datetime | None = None
     purpose: Purpose | None = None
+    expires_at: datetime | None = None  # expiring grants: when a grant ends (None when open-ended or withdrawn)
 
     @property
     def granted(self) -> bool:
@@ -88,6 +89,7 @@ def consent_status_for(*, state: ConsentState | None, purpose: Purpose) -> Conse
         purpose_version=state.purpose_version if state else None,
         changed_at=state.changed_at if state else None,
         purpose=purpose,
+        expires_at=state.expires_at if state else None,
     )
 
 
@@ -101,12 +103,17 @@ def consent_states_for_subject(*, subject: User) -> list[ConsentRow]:
             own_granted=F("own__granted"),
             own_version=F("own__purpose_version"),
             own_changed_at=F("own__changed_at"),
+            own_expires_at=F("own__expires_at"),
         )
     )
     return [
         consent_status_for(
             state=ConsentState(
-                pk=p.own_id, granted=p.own_granted, purpose_version=p.own_version, changed_at=p.own_changed_at
+                pk=p.own_id,
+                granted=p.own_granted,
+                purpose_version=p.own_version,
+                changed_at=p.own_changed_at,
+                expires_at=p.own_expires_at,
             )
             if p.own_id
             else None,

@@ -2,13 +2,14 @@
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import StaffAction, User
 from accounts.services import staff_action_log
-from consents.exceptions import UnknownRestriction
+from consents.exceptions import InvalidExpiry, UnknownRestriction
 from consents.hooks import ConsentChange, RestrictionsChange, consent_changed_announce, restrictions_changed_announce
 from consents.ledger import GENESIS_HASH, event_hash, hash_of_event
 from consents.models import (
@@ -38,8 +39,12 @@ def actor_label(*, subject: User, actor) -> str:
 
 
 @transaction.atomic
-def ledger_append(*, subject: User, purpose: Purpose, granted: bool, channel: str, actor) -> ConsentEvent:
+def ledger_append(
+    *, subject: User, purpose: Purpose, granted: bool, channel: str, actor, expires_at: datetime | None = None
+) -> ConsentEvent:
     """Rule 8: append one hash-chained event and move the subject's state to it, in one transaction.
+
+    `expires_at` (a grant's end, or None) is stored on the state row only; the event's hash does not cover it.
 
     The ledger head is locked first, then the purpose, then the state row: every append takes the locks
     in that order, so concurrent decisions serialize without deadlock and the state always equals the
@@ -72,24 +77,97 @@ def ledger_append(*, subject: User, purpose: Purpose, granted: bool, channel: st
     state.purpose_version = purpose.version
     state.changed_at = now
     state.last_event = event
+    state.expires_at = expires_at if granted else None
     state.save()
     logger.info("consent event seq=%s purpose=%s granted=%s channel=%s", seq, purpose.slug, granted, channel)
     return event
 
 
+EXPIRY_MAX_YEARS = 3
+
+
+def expiry_latest(*, now: datetime) -> datetime:
+    """The latest expiry a grant may carry: the same moment three years ahead (28 February for a 29th)."""
+    try:
+        return now.replace(year=now.year + EXPIRY_MAX_YEARS)
+    except ValueError:
+        return now.replace(year=now.year + EXPIRY_MAX_YEARS, day=28)
+
+
+def expiry_validate(*, granted: bool, expires_at: datetime | None, now: datetime | None = None) -> None:
+    """Expiring grants: only a grant carries an expiry, in the future and at most three years ahead."""
+    if expires_at is None:
+        return
+    now = now or timezone.now()
+    if not granted:
+        raise InvalidExpiry("Only a grant can carry an expiry.")
+    if timezone.is_naive(expires_at):
+        raise InvalidExpiry("The expiry needs a time zone.")
+    if expires_at <= now:
+        raise InvalidExpiry("The expiry must lie in the future.")
+    if expires_at > expiry_latest(now=now):
+        raise InvalidExpiry("The expiry can be at most three years ahead.")
+
+
 @transaction.atomic
 def consent_decide(
-    *, subject: User, purpose_slug: str, granted: bool, channel: str = Channel.WEB, actor=None
+    *,
+    subject: User,
+    purpose_slug: str,
+    granted: bool,
+    channel: str = Channel.WEB,
+    actor=None,
+    expires_at: datetime | None = None,
 ) -> ConsentEvent:
     """Rules 1-2: record a grant or a withdrawal for an active purpose; the same effort either way.
+
+    A grant may carry `expires_at` (stored on the state row in this transaction; a grant without it, or a
+    withdrawal, clears it); an invalid one raises InvalidExpiry before anything changes.
 
     The decision is announced in this same transaction (consents.hooks): partners write their outbox rows
     (`consent.granted` / `consent.withdrawn`), media_vault queues the erasure of uploads left with no purpose.
     """
+    expiry_validate(granted=granted, expires_at=expires_at)
     purpose = purpose_get_active(purpose_slug=purpose_slug)
-    event = ledger_append(subject=subject, purpose=purpose, granted=granted, channel=channel, actor=actor)
+    event = ledger_append(
+        subject=subject, purpose=purpose, granted=granted, channel=channel, actor=actor, expires_at=expires_at
+    )
     consent_changed_announce(change=ConsentChange(subject=subject, purpose=purpose, event=event))
     return event
+
+
+def consents_expire(*, now: datetime | None = None) -> int:
+    """Expiring grants: every grant whose expiry has passed ends as a withdrawal does (channel `expiry`, ledger
+    event, `consent.withdrawn` webhooks, orphaned uploads erased). Returns how many ended.
+
+    Safe to run twice at once: each state is re-checked under the ledger head's lock, which every append takes
+    first, so a grant ends exactly once and a decision made meanwhile (a new grant, a withdrawal) wins.
+    """
+    now = now or timezone.now()
+    due = list(
+        ConsentState.objects.filter(granted=True, expires_at__lte=now, purpose__active=True)
+        .order_by("expires_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    return sum(1 for state_id in due if _consent_expire_one(state_id=state_id, now=now))
+
+
+@transaction.atomic
+def _consent_expire_one(*, state_id: int, now: datetime) -> bool:
+    LedgerHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS_HASH})
+    state = (
+        ConsentState.objects.select_for_update(of=("self",))  # not the subject's or purpose's rows
+        .filter(pk=state_id, granted=True, expires_at__lte=now)
+        .select_related("subject", "purpose")
+        .first()
+    )
+    if state is None or not state.purpose.active:
+        return False
+    consent_decide(
+        subject=state.subject, purpose_slug=state.purpose.slug, granted=False, channel=Channel.EXPIRY, actor=None
+    )
+    logger.info("consent expired state=%s purpose=%s", state.pk, state.purpose.slug)
+    return True
 
 
 def consent_grant(*, subject: User, purpose_slug: str, channel: str = Channel.WEB, actor=None) -> ConsentEvent:

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import with_problems
+from consents.exceptions import InvalidExpiry
 from consents.models import Channel, ConsentStateName
 from consents.selectors import (
     consent_states_for_subject,
@@ -14,7 +15,7 @@ from consents.selectors import (
     consent_withdrawal_impact,
     restriction_slugs_for_subject,
 )
-from consents.services import consent_decide, restrictions_set
+from consents.services import consent_decide, expiry_validate, restrictions_set
 
 
 class MeConsentOutputSerializer(serializers.Serializer):
@@ -24,6 +25,10 @@ class MeConsentOutputSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=ConsentStateName.choices)
     purpose_version = serializers.IntegerField(allow_null=True)
     changed_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When this grant ends by itself (a withdrawal, channel `expiry`); null when open-ended.",
+    )
 
 
 class MeConsentDecisionOutputSerializer(MeConsentOutputSerializer):
@@ -52,6 +57,11 @@ class MeConsentUpdateApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         granted = serializers.BooleanField(required=True)
+        expires_at = serializers.DateTimeField(
+            required=False,
+            allow_null=True,
+            help_text="Optional, with a grant only: when it ends by itself (ISO 8601, future, at most 3 years ahead).",
+        )
 
         class Meta:
             # A unique schema name: a bare nested "InputSerializer" collides with other views' in /api/schema/.
@@ -61,14 +71,21 @@ class MeConsentUpdateApi(APIView):
             # Only a real JSON boolean is a decision; "yes", 1 or "false" are refused, not guessed.
             if isinstance(data, dict) and "granted" in data and not isinstance(data["granted"], bool):
                 raise serializers.ValidationError({"granted": ["Must be true or false."]})
-            return super().to_internal_value(data)
+            try:
+                return super().to_internal_value(data)
+            except serializers.ValidationError as error:
+                if isinstance(error.detail, dict) and set(error.detail) == {"expires_at"}:
+                    raise InvalidExpiry("The expiry must be an ISO 8601 date and time.") from error
+                raise
 
     @extend_schema(
         operation_id="me_consents_update",
         tags=["me"],
         summary="Grant or withdraw a purpose",
         description=(
-            "Records the decision (`granted` true or false) in the consent ledger, effective at once. A withdrawal "
+            "Records the decision (`granted` true or false) in the consent ledger, effective at once. A grant may "
+            "carry `expires_at` (ISO 8601, future, at most 3 years ahead): then it ends by itself, as a withdrawal "
+            "does; otherwise, or not with a grant, 400 with code `invalid_expiry`. A withdrawal "
             "tells every connected app and erases uploads left with no granted purpose; `uploads_to_erase` "
             "says how many. An unknown or inactive purpose answers 404."
         ),
@@ -81,9 +98,16 @@ class MeConsentUpdateApi(APIView):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         granted = body.validated_data["granted"]
+        expires_at = body.validated_data.get("expires_at")
+        expiry_validate(granted=granted, expires_at=expires_at)  # before anything is read or changed
         impact = None if granted else consent_withdrawal_impact(subject=request.user, purpose_slug=purpose)
         event = consent_decide(
-            subject=request.user, purpose_slug=purpose, granted=granted, channel=Channel.API, actor=request.user
+            subject=request.user,
+            purpose_slug=purpose,
+            granted=granted,
+            channel=Channel.API,
+            actor=request.user,
+            expires_at=expires_at,
         )
         status = consent_status_get(subject=request.user, purpose=event.purpose)
         data = {**MeConsentOutputSerializer(status).data, "uploads_to_erase": impact.uploads_to_erase if impact else 0}

@@ -1,10 +1,11 @@
 """/api/v1/me/consents/: the subject's own consent API (session auth with CSRF, problem details)."""
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from http import HTTPStatus
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from consents.models import ConsentEvent, ConsentState
@@ -140,11 +141,13 @@ def test_put_granted_false_withdraws_at_once(me_api, subject, purpose):
 
 
 def test_put_returns_the_same_row_as_the_list(me_api, purpose):
-    put_row = _put_json(me_api, purpose.slug, {"granted": True}).json()
+    expires_at = (timezone.now() + timedelta(days=30)).isoformat()
+    put_row = _put_json(me_api, purpose.slug, {"granted": True, "expires_at": expires_at}).json()
 
     [list_row] = me_api.get(LIST_URL).json()["consents"]
 
     assert put_row == {**list_row, "uploads_to_erase": 0}  # the row, plus what the decision erases
+    assert put_row["expires_at"] is not None
 
 
 def test_put_is_recorded_on_the_api_channel_by_the_subject(me_api, subject, purpose):

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 LIST_PATH = "/api/v1/me/consents/"
 UPDATE_PATH = "/api/v1/me/consents/{purpose}/"
 LIST_KEYS = {"consents"}
-ROW_KEYS = {"purpose", "title", "granted", "state", "purpose_version", "changed_at"}
+ROW_KEYS = {"purpose", "title", "granted", "state", "purpose_version", "changed_at", "expires_at"}
 STATES = {"granted", "withdrawn", "not_asked", "reconsent_required"}
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
 
@@ -104,12 +104,14 @@ def test_openapi_schema_documents_both_paths(client):
     assert "put" in schema["paths"][UPDATE_PATH]
 
 
-def test_openapi_schema_documents_the_put_body_as_one_granted_boolean(client):
+def test_openapi_schema_documents_the_put_body_as_granted_and_an_optional_expiry(client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
 
     ref = schema["paths"][UPDATE_PATH]["put"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     body = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
-    assert body["properties"] == {"granted": {"type": "boolean"}}
+    assert set(body["properties"]) == {"granted", "expires_at"}
+    assert body["properties"]["granted"] == {"type": "boolean"}
+    assert body["properties"]["expires_at"]["format"] == "date-time"
     assert body["required"] == ["granted"]
 
 
