@@ -11,12 +11,10 @@ from django.utils import timezone
 from accounts.models import User
 from appearances.exceptions import InvalidSourceUploads, TakedownNotPossible
 from appearances.models import Appearance
-from consents.exceptions import ConsentRequired
 from consents.models import Purpose
-from consents.selectors import consent_states_granted
-from media_vault.exceptions import PurposesRequired
 from media_vault.ingest import image_ingest
 from media_vault.selectors import upload_list_for_partner
+from media_vault.services import purposes_all_granted
 from media_vault.storage import subject_data_key, vault_object_delete, vault_object_put, vault_objects_delete
 from partners.outbox import webhook_enqueue
 from partners.selectors import link_latest_for_partner_and_subject
@@ -24,20 +22,6 @@ from partners.selectors import link_latest_for_partner_and_subject
 logger = logging.getLogger(__name__)
 
 TAKEDOWN_WINDOW = timedelta(hours=48)
-
-
-def _purposes_granted(*, subject: User, purpose_slugs: list[str]) -> list[Purpose]:
-    slugs = list(dict.fromkeys(purpose_slugs))
-    if not slugs:
-        raise PurposesRequired()
-    granted = {
-        state.purpose.slug: state.purpose
-        for state in consent_states_granted().filter(subject=subject, purpose__slug__in=slugs).select_related("purpose")
-    }
-    missing = [slug for slug in slugs if slug not in granted]
-    if missing:
-        raise ConsentRequired(f"Consent has not been granted for: {', '.join(missing)}.")
-    return [granted[slug] for slug in slugs]
 
 
 def _source_uploads_check(*, partner, subject: User, upload_ids: list[str]) -> list[str]:
@@ -74,7 +58,7 @@ def appearance_report(
     ConsentRequired and nothing is stored. A thumbnail is ingested like a face upload (re-encoded without
     metadata) and stored encrypted; the row is written last, after a second consent check, and the object is
     removed again if that fails."""
-    _purposes_granted(subject=subject, purpose_slugs=purpose_slugs)  # fail fast, before any work
+    purposes_all_granted(subject=subject, purpose_slugs=purpose_slugs)  # fail fast, before any work
     upload_ids = _source_uploads_check(partner=partner, subject=subject, upload_ids=source_upload_ids or [])
     thumbnail_name = None
     if thumbnail is not None:
@@ -82,7 +66,7 @@ def appearance_report(
         thumbnail_name = vault_object_put(data_key=subject_data_key(subject=subject), plaintext=image.thumbnail)
     try:
         with transaction.atomic():
-            purposes = _purposes_granted(subject=subject, purpose_slugs=purpose_slugs)
+            purposes = purposes_all_granted(subject=subject, purpose_slugs=purpose_slugs)
             appearance = Appearance.objects.create(
                 subject=subject,
                 partner=partner,

@@ -35,7 +35,9 @@ SWEEP_LIMIT = 5000  # uploads one sweep erases; the next run takes the rest
 SUBJECT_ERASE_BATCH = 500
 
 
-def _purposes_for_upload(*, subject: User, purpose_slugs: list[str]) -> list[Purpose]:
+def purposes_all_granted(*, subject: User, purpose_slugs: list[str]) -> list[Purpose]:
+    """Rule 1's gate for anything collected with a subject's likeness (uploads, appearances): every purpose named,
+    granted now; PurposesRequired for none, ConsentRequired naming the ones missing."""
     slugs = list(dict.fromkeys(purpose_slugs))
     if not slugs:
         raise PurposesRequired()
@@ -66,7 +68,7 @@ def upload_ingest(
     decoded, checked and re-encoded without metadata, then stored encrypted; the row is written last,
     after a second consent check, and the objects are removed again if that fails.
     """
-    _purposes_for_upload(subject=subject, purpose_slugs=purpose_slugs)  # fail fast, before any work
+    purposes_all_granted(subject=subject, purpose_slugs=purpose_slugs)  # fail fast, before any work
     image = image_ingest(data=data, max_bytes=settings.FACE_UPLOAD_MAX_BYTES)
     data_key = subject_data_key(subject=subject)
     object_name = vault_object_put(data_key=data_key, plaintext=image.data)
@@ -74,7 +76,7 @@ def upload_ingest(
     try:
         thumbnail_name = vault_object_put(data_key=data_key, plaintext=image.thumbnail)
         with transaction.atomic():
-            purposes = _purposes_for_upload(subject=subject, purpose_slugs=purpose_slugs)
+            purposes = purposes_all_granted(subject=subject, purpose_slugs=purpose_slugs)
             created_at = now or timezone.now()
             upload = FaceUpload.objects.create(
                 subject=subject,
