@@ -3,7 +3,7 @@
 from http import HTTPStatus
 
 from django.http import Http404, JsonResponse
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -72,6 +72,25 @@ class CreatedCursorPagination(CursorPagination):
     max_page_size = 200
     page_size_query_param = "page_size"
     ordering = "-created_at"
+
+
+def cursor_page_response(*, request, view, queryset, serializer_class) -> Response:
+    """One page of `queryset`, newest first, shaped by `serializer_class`, with `next` and `previous` links."""
+    paginator = CreatedCursorPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def cursor_page_schema(name: str, item_serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+    """The OpenAPI shape of such a page: {"next", "previous", "results": [...]}."""
+    return inline_serializer(
+        name,
+        {
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item_serializer_class(many=True),
+        },
+    )
 
 
 def api_not_found(request, rest: str):

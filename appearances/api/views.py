@@ -18,7 +18,7 @@ from appearances.selectors import (
     appearance_status_shown,
 )
 from appearances.services import appearance_report, appearance_takedown_request, appearance_taken_down
-from config.api import CreatedCursorPagination, with_problems
+from config.api import cursor_page_response, cursor_page_schema, with_problems
 from media_vault.ingest import image_too_large
 from partners.api.views import PartnerApi, partner_for_request
 from partners.selectors import link_get_for_partner
@@ -91,16 +91,7 @@ class SubjectAppearanceListCreateApi(PartnerApi):
         ),
         parameters=[OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` of the previous page.")],
         responses=with_problems(
-            {
-                200: inline_serializer(
-                    "AppearancePage",
-                    {
-                        "next": serializers.URLField(allow_null=True),
-                        "previous": serializers.URLField(allow_null=True),
-                        "results": AppearanceOutputSerializer(many=True),
-                    },
-                )
-            },
+            {200: cursor_page_schema("AppearancePage", AppearanceOutputSerializer)},
             401,
             403,
             404,
@@ -109,11 +100,12 @@ class SubjectAppearanceListCreateApi(PartnerApi):
     )
     def get(self, request, subject_id):
         link = link_get_for_partner(partner=partner_for_request(request), subject_id=subject_id)
-        paginator = CreatedCursorPagination()
-        page = paginator.paginate_queryset(
-            appearance_list_for_partner(partner=link.partner, subject=link.subject), request, view=self
+        return cursor_page_response(
+            request=request,
+            view=self,
+            queryset=appearance_list_for_partner(partner=link.partner, subject=link.subject),
+            serializer_class=AppearanceOutputSerializer,
         )
-        return paginator.get_paginated_response(AppearanceOutputSerializer(page, many=True).data)
 
     @extend_schema(
         operation_id="subject_appearances_create",

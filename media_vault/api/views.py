@@ -14,7 +14,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import CreatedCursorPagination, with_problems
+from config.api import cursor_page_response, cursor_page_schema, with_problems
 from media_vault.ingest import image_too_large
 from media_vault.models import AccessEvent
 from media_vault.responses import image_response
@@ -69,16 +69,7 @@ class SubjectUploadListCreateApi(PartnerApi):
         ),
         parameters=[OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` of the previous page.")],
         responses=with_problems(
-            {
-                200: inline_serializer(
-                    "FaceUploadPage",
-                    {
-                        "next": serializers.URLField(allow_null=True),
-                        "previous": serializers.URLField(allow_null=True),
-                        "results": UploadOutputSerializer(many=True),
-                    },
-                )
-            },
+            {200: cursor_page_schema("FaceUploadPage", UploadOutputSerializer)},
             401,
             403,
             404,
@@ -87,11 +78,12 @@ class SubjectUploadListCreateApi(PartnerApi):
     )
     def get(self, request, subject_id):
         link = link_get_for_partner(partner=partner_for_request(request), subject_id=subject_id)
-        paginator = CreatedCursorPagination()
-        page = paginator.paginate_queryset(
-            upload_list_for_partner(partner=link.partner, subject=link.subject), request, view=self
+        return cursor_page_response(
+            request=request,
+            view=self,
+            queryset=upload_list_for_partner(partner=link.partner, subject=link.subject),
+            serializer_class=UploadOutputSerializer,
         )
-        return paginator.get_paginated_response(UploadOutputSerializer(page, many=True).data)
 
     @extend_schema(
         operation_id="subject_uploads_create",
