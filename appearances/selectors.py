@@ -3,14 +3,16 @@
 import uuid
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from appearances.exceptions import AppearanceNotFound
 from appearances.models import Appearance
 from consents.models import Purpose
+from consents.selectors import consent_exception_q
 from media_vault.storage import subject_data_key_existing, vault_object_read
+from partners.selectors import link_active_of_holder
 
 OVERDUE = "overdue"
 
@@ -80,9 +82,21 @@ def appearance_get_for_subject(*, subject: User, appearance_id) -> Appearance:
     return appearance
 
 
-def appearances_live_under_purpose(*, subject: User, purpose: Purpose) -> QuerySet[Appearance]:
-    """The live appearances that withdrawing `purpose` would ask to take down."""
-    return Appearance.objects.filter(subject=subject, purposes=purpose, status=Appearance.Status.LIVE).distinct()
+def appearances_live_under_purpose(
+    *, subject: User, purpose: Purpose, link_ref: int | None = None
+) -> QuerySet[Appearance]:
+    """The live appearances that withdrawing `purpose` would ask to take down: for all apps (`link_ref` None), those
+    of every app without its own exception for the purpose; for one app's link, that app's."""
+    live = Appearance.objects.filter(subject=subject, purposes=purpose, status=Appearance.Status.LIVE).annotate(
+        holder_link=link_active_of_holder()
+    )
+    if link_ref is None:
+        live = live.exclude(
+            consent_exception_q(subject_ref=subject.pk, purpose_ref=purpose.pk, link_ref=OuterRef("holder_link"))
+        )
+    else:
+        live = live.filter(holder_link=link_ref)
+    return live.distinct()
 
 
 def appearance_partners_for_subject(*, subject: User) -> list[tuple[int, str]]:

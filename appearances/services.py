@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from appearances.exceptions import InvalidSourceUploads, TakedownNotPossible
 from appearances.models import Appearance
+from appearances.selectors import appearances_live_under_purpose
 from consents.models import Purpose
 from media_vault.ingest import image_ingest
 from media_vault.selectors import upload_list_for_partner
@@ -58,7 +59,7 @@ def appearance_report(
     ConsentRequired and nothing is stored. A thumbnail is ingested like a face upload (re-encoded without
     metadata) and stored encrypted; the row is written last, after a second consent check, and the object is
     removed again if that fails."""
-    purposes_all_granted(subject=subject, purpose_slugs=purpose_slugs)  # fail fast, before any work
+    purposes_all_granted(subject=subject, purpose_slugs=purpose_slugs, partner=partner)  # fail fast, before any work
     upload_ids = _source_uploads_check(partner=partner, subject=subject, upload_ids=source_upload_ids or [])
     thumbnail_name = None
     if thumbnail is not None:
@@ -66,7 +67,7 @@ def appearance_report(
         thumbnail_name = vault_object_put(data_key=subject_data_key(subject=subject), plaintext=image.thumbnail)
     try:
         with transaction.atomic():
-            purposes = purposes_all_granted(subject=subject, purpose_slugs=purpose_slugs)
+            purposes = purposes_all_granted(subject=subject, purpose_slugs=purpose_slugs, partner=partner)
             appearance = Appearance.objects.create(
                 subject=subject,
                 partner=partner,
@@ -124,10 +125,13 @@ def appearance_takedown_request(*, appearance: Appearance, reason: str = "", now
 
 
 @transaction.atomic
-def appearances_takedown_for_withdrawal(*, subject: User, purpose: Purpose, now: datetime | None = None) -> int:
-    """A withdrawal asks for the takedown of every live appearance made under that purpose (caller's transaction)."""
+def appearances_takedown_for_withdrawal(
+    *, subject: User, purpose: Purpose, link_ref: int | None = None, now: datetime | None = None
+) -> int:
+    """A withdrawal asks for the takedown of every live appearance made under that purpose by the apps it applies
+    to (all apps without their own exception, or the one app of `link_ref`), in the caller's transaction."""
     now = now or timezone.now()
-    under_purpose = Appearance.objects.filter(subject=subject, purposes=purpose, status=Appearance.Status.LIVE)
+    under_purpose = appearances_live_under_purpose(subject=subject, purpose=purpose, link_ref=link_ref)
     # Lock by id (a subquery): PostgreSQL refuses FOR UPDATE on the DISTINCT that the M2M join would need.
     live = Appearance.objects.select_for_update().filter(pk__in=under_purpose.values("pk")).order_by("pk")
     count = 0

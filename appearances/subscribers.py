@@ -12,11 +12,16 @@ def consent_changed_request_takedowns(change: ConsentChange) -> None:
     """A withdrawal asks for the takedown of every live appearance made under it, in the withdrawal's transaction."""
     if change.granted:
         return
-    appearances_takedown_for_withdrawal(subject=change.subject, purpose=change.purpose, now=change.event.created_at)
+    appearances_takedown_for_withdrawal(
+        subject=change.subject, purpose=change.purpose, link_ref=change.link_ref, now=change.event.created_at
+    )
 
 
-def withdrawal_impact_of_appearances(subject: User, purpose: Purpose) -> WithdrawalImpact:
-    """Told before it happens: the live appearances that withdrawing `purpose` would ask to take down."""
+def withdrawal_impact_of_appearances(subject: User, purpose: Purpose, link_ref: int | None) -> WithdrawalImpact:
+    """Told before it happens: the live appearances that withdrawing `purpose` (for all apps, or for the app of
+    `link_ref`) would ask to take down."""
     return WithdrawalImpact(
-        appearances_to_take_down=appearances_live_under_purpose(subject=subject, purpose=purpose).count()
+        appearances_to_take_down=appearances_live_under_purpose(
+            subject=subject, purpose=purpose, link_ref=link_ref
+        ).count()
     )

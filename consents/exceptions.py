@@ -25,3 +25,9 @@ class InvalidExpiry(DomainError):
     code = "invalid_expiry"
     status = 400
     title = _("An expiry must come with a grant, lie in the future and at most three years ahead.")
+
+
+class AppNotFound(DomainError):
+    code = "not_found"
+    status = 404
+    title = _("No such connected app.")

@@ -31,7 +31,13 @@ class ConsentChange:
 
     @property
     def granted(self) -> bool:
+        """Whether the decision's scope (all apps, or the one app) may now use the purpose."""
         return self.event.granted
+
+    @property
+    def link_ref(self) -> int | None:
+        """The one connected app the decision is for (a per-app exception); None for all apps."""
+        return self.event.link_ref
 
 
 F = TypeVar("F", bound=Callable)
@@ -110,13 +116,34 @@ class WithdrawalImpact:
         )
 
 
-# Each app's answer to "what would withdrawing this purpose erase or take down?"
-withdrawal_impact: Hook[Callable[[User, Purpose], WithdrawalImpact]] = Hook("withdrawal_impact")
+# Each app's answer to "what would withdrawing this purpose (for all apps: None, or for one app's link) erase or
+# take down?"
+withdrawal_impact: Hook[Callable[[User, Purpose, int | None], WithdrawalImpact]] = Hook("withdrawal_impact")
 
 
-def withdrawal_impact_for(*, subject: User, purpose: Purpose) -> WithdrawalImpact:
-    """The sum of every app's share: what withdrawing `purpose` now would erase or take down."""
+def withdrawal_impact_for(*, subject: User, purpose: Purpose, link_ref: int | None = None) -> WithdrawalImpact:
+    """The sum of every app's share: what withdrawing `purpose` now, for all apps or for the one app of `link_ref`,
+    would erase or take down."""
     impact = WithdrawalImpact()
     for provider in withdrawal_impact.subscribers():
-        impact = impact + provider(subject, purpose)
+        impact = impact + provider(subject, purpose, link_ref)
     return impact
+
+
+@dataclass(frozen=True)
+class ConnectedApp:
+    """One of the subject's connections to an app, as the consent core may know it: a number, an id, a name."""
+
+    link_ref: int  # the partners.Link id: what the ledger and exceptions hold
+    link_id: str  # the id the subject's API and pages use for the connection
+    name: str
+    active: bool
+
+
+# Who the subject's apps are (partners provides them): for per-app exceptions and for naming them in the history.
+connected_apps: Hook[Callable[[User], list[ConnectedApp]]] = Hook("connected_apps")
+
+
+def connected_apps_for(*, subject: User) -> list[ConnectedApp]:
+    """Every connection the subject has had, active ones first."""
+    return [app for provider in connected_apps.subscribers() for app in provider(subject)]

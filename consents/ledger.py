@@ -18,8 +18,14 @@ def event_hash(
     actor: str,
     created_at: datetime,
     prev_hash: str,
+    link_ref: int | None = None,
+    exception_removed: bool = False,
 ) -> str:
-    """SHA-256 over the canonical JSON of an event's content and the previous event's hash."""
+    """SHA-256 over the canonical JSON of an event's content and the previous event's hash.
+
+    A decision for one app (a per-app exception) also covers its scope; a decision for all apps hashes exactly as
+    before exceptions existed, so older events still verify.
+    """
     content = {
         "seq": seq,
         "subject_ref": str(subject_ref),
@@ -31,6 +37,9 @@ def event_hash(
         "created_at": created_at.isoformat(timespec="microseconds"),
         "prev_hash": prev_hash,
     }
+    if link_ref is not None:
+        content["scope"] = f"link:{link_ref}"
+        content["exception_removed"] = exception_removed
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -47,4 +56,6 @@ def hash_of_event(event) -> str:
         actor=event.actor,
         created_at=event.created_at,
         prev_hash=event.prev_hash,
+        link_ref=event.link_ref,
+        exception_removed=event.exception_removed,
     )

@@ -5,6 +5,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# Per-app exceptions: what an answer applies to, as partners read it (DESIGN.md "Finer consent").
+SCOPE_ALL_APPS = "all_apps"
+SCOPE_THIS_APP = "this_app"
+
 
 class Channel(models.TextChoices):
     WEB = "web", _("web")
@@ -112,6 +116,12 @@ class ConsentEvent(models.Model):
     purpose_slug = models.SlugField(_("purpose slug"), max_length=64, editable=False)
     purpose_version = models.PositiveIntegerField(_("purpose version"), editable=False)
     granted = models.BooleanField(_("granted"), editable=False)
+    # Per-app exceptions: null is a decision for all apps; otherwise the connected app's link (a partners.Link id,
+    # held as a plain number because consents sits below partners) the decision is for.
+    link_ref = models.PositiveBigIntegerField(_("for one app (link)"), null=True, blank=True, editable=False)
+    # True when the person removed that app's exception: the app follows the decision for all apps again, and
+    # `granted` records that decision as it stood.
+    exception_removed = models.BooleanField(_("exception removed"), default=False, editable=False)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, editable=False)
     actor = models.CharField(
         _("actor"), max_length=80, editable=False, help_text=_("subject, staff:<id>, partner:<id> or system")
@@ -128,7 +138,15 @@ class ConsentEvent(models.Model):
 
     def __str__(self) -> str:
         verb = "granted" if self.granted else "withdrew"
-        return f"#{self.seq} {verb} {self.purpose_slug} v{self.purpose_version}"
+        if self.exception_removed:
+            verb = "follows all apps"
+        where = f" for link {self.link_ref}" if self.link_ref is not None else ""
+        return f"#{self.seq} {verb} {self.purpose_slug} v{self.purpose_version}{where}"
+
+    @property
+    def scope(self) -> str:
+        """`all_apps`, or `link:<id>` for a decision about one connected app."""
+        return SCOPE_ALL_APPS if self.link_ref is None else f"link:{self.link_ref}"
 
     @property
     def actor_display(self) -> str:
@@ -176,6 +194,39 @@ class ConsentState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose.slug}: {'granted' if self.granted else 'withdrawn'} (v{self.purpose_version})"
+
+
+class ConsentException(models.Model):
+    """Per-app exceptions: one connected app's own answer for one purpose, overriding the decision for all apps
+    ("allowed for all apps except Studio B"; "no cameos, except in Studio A"). Equal to its last ledger event.
+
+    `link_ref` is the partners.Link id, a plain number (consents sits below partners); partners removes the rows
+    of a link when it ends.
+    """
+
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consent_exceptions", verbose_name=_("subject")
+    )
+    purpose = models.ForeignKey(Purpose, on_delete=models.CASCADE, related_name="exceptions", verbose_name=_("purpose"))
+    link_ref = models.PositiveBigIntegerField(_("app (link)"))
+    granted = models.BooleanField(_("granted"))
+    purpose_version = models.PositiveIntegerField(_("purpose version"))
+    changed_at = models.DateTimeField(_("changed"))
+    last_event = models.ForeignKey(
+        ConsentEvent, on_delete=models.PROTECT, related_name="+", verbose_name=_("last event")
+    )
+
+    class Meta:
+        verbose_name = _("per-app exception")
+        verbose_name_plural = _("per-app exceptions")
+        constraints = [
+            # Also the index of every check: (subject, purpose) then the app.
+            models.UniqueConstraint(fields=["subject", "purpose", "link_ref"], name="consent_exception_unique")
+        ]
+        indexes = [models.Index(fields=["link_ref"], name="consent_exception_link_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose.slug} for link {self.link_ref}: {'granted' if self.granted else 'withdrawn'}"
 
 
 class LikenessRestriction(models.Model):

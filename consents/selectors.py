@@ -4,16 +4,19 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.activity import ActivityItem, ActivityKind, ActivityWindow
 from accounts.models import User
-from consents.exceptions import PurposeNotFound
-from consents.hooks import WithdrawalImpact, withdrawal_impact_for
+from consents.exceptions import AppNotFound, PurposeNotFound
+from consents.hooks import ConnectedApp, WithdrawalImpact, connected_apps_for, withdrawal_impact_for
 from consents.models import (
+    SCOPE_ALL_APPS,
+    SCOPE_THIS_APP,
     Channel,
     ConsentEvent,
+    ConsentException,
     ConsentState,
     ConsentStateName,
     LikenessRestriction,
@@ -55,6 +58,7 @@ class ConsentRow:
     changed_at: datetime | None = None
     purpose: Purpose | None = None
     expires_at: datetime | None = None  # expiring grants: when a grant ends (None when open-ended or withdrawn)
+    scope: str = SCOPE_ALL_APPS  # per-app exceptions: `this_app` when the row is the asking app's own exception
 
     @property
     def granted(self) -> bool:
@@ -193,6 +197,120 @@ def consent_states_granted() -> QuerySet[ConsentState]:
     )
 
 
+def consent_exceptions_of(*, subject_ref, purpose_ref, link_ref) -> QuerySet[ConsentException]:
+    """The exception (at most one) of one app for one subject and purpose; each argument may be an OuterRef."""
+    return ConsentException.objects.filter(subject_id=subject_ref, purpose_id=purpose_ref, link_ref=link_ref)
+
+
+def consent_granted_for_app_q(*, subject_ref, purpose_ref, link_ref) -> Q:
+    """Per-app exceptions, the one rule as a filter: the app's own exception when it has one, else the decision for
+    all apps (rules 1 and 3 either way). Each argument may be an OuterRef, so uploads and appearances can ask it of
+    the app that holds each of them; a null `link_ref` (no app, or an ended connection) has no exception."""
+    exception = consent_exceptions_of(subject_ref=subject_ref, purpose_ref=purpose_ref, link_ref=link_ref)
+    return Q(
+        Exists(
+            exception.filter(granted=True, purpose__active=True, purpose_version__gte=F("purpose__min_valid_version"))
+        )
+    ) | (
+        ~Q(Exists(exception))
+        & Q(Exists(consent_states_granted().filter(subject_id=subject_ref, purpose_id=purpose_ref)))
+    )
+
+
+def consent_exception_q(*, subject_ref, purpose_ref, link_ref) -> Q:
+    """True where that app has an exception for that subject and purpose (it does not follow the decision for all)."""
+    return Q(Exists(consent_exceptions_of(subject_ref=subject_ref, purpose_ref=purpose_ref, link_ref=link_ref)))
+
+
+def purposes_granted_for_app(*, subject: User, purpose_slugs: Collection[str], link_ref: int | None) -> list[Purpose]:
+    """Of the named active purposes, those granted now for one app (its exception, else the decision for all apps);
+    `link_ref` None asks for the portal itself (the decision for all apps). One query."""
+    return list(
+        Purpose.objects.filter(slug__in=set(purpose_slugs), active=True).filter(
+            consent_granted_for_app_q(subject_ref=subject.pk, purpose_ref=OuterRef("pk"), link_ref=link_ref)
+        )
+    )
+
+
+def connected_app_get(*, subject: User, link_id) -> ConnectedApp:
+    """One of the subject's active connections by the id the subject sees; AppNotFound (404) otherwise."""
+    for app in connected_apps_for(subject=subject):
+        if app.active and app.link_id == str(link_id):
+            return app
+    raise AppNotFound()
+
+
+@dataclass(frozen=True, slots=True)
+class AppAnswer:
+    """One connected app's answer for one purpose, as the subject sees it on the consent and Connected apps pages."""
+
+    app: ConnectedApp
+    purpose_slug: str
+    granted: bool
+    own: bool  # True: the app's own exception; False: it follows the decision for all apps
+    changed_at: datetime | None = None
+
+    @property
+    def scope(self) -> str:
+        return SCOPE_THIS_APP if self.own else SCOPE_ALL_APPS
+
+
+def consent_answers_by_app(
+    *, subject: User, rows: list[ConsentRow] | None = None, apps: list[ConnectedApp] | None = None
+) -> dict[str, list[AppAnswer]]:
+    """Per purpose slug, each active connected app's answer: its exception, or the decision for all apps. Two
+    queries (the rows, when not given, and the exceptions), plus the apps when not given."""
+    rows = rows if rows is not None else consent_states_for_subject(subject=subject)
+    if apps is None:
+        apps = [app for app in connected_apps_for(subject=subject) if app.active]
+    if not apps:
+        return {row.purpose_slug: [] for row in rows}
+    exceptions = {
+        (e.purpose.slug, e.link_ref): e
+        for e in ConsentException.objects.filter(
+            subject=subject, link_ref__in=[a.link_ref for a in apps]
+        ).select_related("purpose")
+    }
+    answers: dict[str, list[AppAnswer]] = {}
+    for row in rows:
+        answers[row.purpose_slug] = []
+        for app in apps:
+            own = exceptions.get((row.purpose_slug, app.link_ref))
+            if own is None:
+                answers[row.purpose_slug].append(AppAnswer(app, row.purpose_slug, row.granted, False))
+                continue
+            granted = (
+                consent_state_name_of(
+                    granted=own.granted,
+                    purpose_version=own.purpose_version,
+                    min_valid_version=own.purpose.min_valid_version,
+                )
+                == ConsentStateName.GRANTED
+            )
+            answers[row.purpose_slug].append(AppAnswer(app, row.purpose_slug, granted, True, own.changed_at))
+    return answers
+
+
+def consent_answer_for_app(*, subject: User, purpose: Purpose, app: ConnectedApp) -> AppAnswer:
+    """One app's answer for one purpose: its exception, or the decision for all apps."""
+    row = consent_status_get(subject=subject, purpose=purpose)
+    return consent_answers_by_app(subject=subject, rows=[row], apps=[app])[purpose.slug][0]
+
+
+def consent_exception_link_refs(*, subject: User, purpose: Purpose) -> list[int]:
+    """The apps (link ids) with their own exception for this subject and purpose."""
+    return list(ConsentException.objects.filter(subject=subject, purpose=purpose).values_list("link_ref", flat=True))
+
+
+def consent_exceptions_for_subject(*, subject: User) -> QuerySet[ConsentException]:
+    """Every per-app exception the subject holds (the export)."""
+    return (
+        ConsentException.objects.filter(subject=subject)
+        .select_related("purpose")
+        .order_by("purpose__position", "link_ref")
+    )
+
+
 def purpose_get_active(*, purpose_slug: str) -> Purpose:
     """An active purpose by its slug; 404 (PurposeNotFound) for unknown and inactive alike."""
     purpose = Purpose.objects.filter(slug=purpose_slug, active=True).first()
@@ -201,9 +319,12 @@ def purpose_get_active(*, purpose_slug: str) -> Purpose:
     return purpose
 
 
-def consent_withdrawal_impact(*, subject: User, purpose_slug: str) -> WithdrawalImpact:
-    """Nothing erased by surprise: what withdrawing this purpose now would erase or take down, from every app."""
-    return withdrawal_impact_for(subject=subject, purpose=purpose_get_active(purpose_slug=purpose_slug))
+def consent_withdrawal_impact(*, subject: User, purpose_slug: str, link_ref: int | None = None) -> WithdrawalImpact:
+    """Nothing erased by surprise: what withdrawing this purpose now would erase or take down, from every app (or,
+    with `link_ref`, from that one app)."""
+    return withdrawal_impact_for(
+        subject=subject, purpose=purpose_get_active(purpose_slug=purpose_slug), link_ref=link_ref
+    )
 
 
 def restriction_list_active() -> QuerySet[LikenessRestriction]:

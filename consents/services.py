@@ -15,6 +15,7 @@ from consents.ledger import GENESIS_HASH, event_hash, hash_of_event
 from consents.models import (
     Channel,
     ConsentEvent,
+    ConsentException,
     ConsentState,
     LedgerHead,
     LikenessRestriction,
@@ -22,7 +23,12 @@ from consents.models import (
     PurposeVersion,
     SubjectRestriction,
 )
-from consents.selectors import purpose_get_active, purposes_sale_or_sharing_active, restriction_list_active
+from consents.selectors import (
+    consent_status_get,
+    purpose_get_active,
+    purposes_sale_or_sharing_active,
+    restriction_list_active,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +46,21 @@ def actor_label(*, subject: User, actor) -> str:
 
 @transaction.atomic
 def ledger_append(
-    *, subject: User, purpose: Purpose, granted: bool, channel: str, actor, expires_at: datetime | None = None
+    *,
+    subject: User,
+    purpose: Purpose,
+    granted: bool,
+    channel: str,
+    actor,
+    expires_at: datetime | None = None,
+    link_ref: int | None = None,
+    exception_removed: bool = False,
 ) -> ConsentEvent:
     """Rule 8: append one hash-chained event and move the subject's state to it, in one transaction.
 
     `expires_at` (a grant's end, or None) is stored on the state row only; the event's hash does not cover it.
+    With `link_ref` the event is a per-app exception: it moves that app's exception row instead (and removes it
+    when `exception_removed`), and the hash covers the scope.
 
     The ledger head is locked first, then the purpose, then the state row: every append takes the locks
     in that order, so concurrent decisions serialize without deadlock and the state always equals the
@@ -66,10 +82,18 @@ def ledger_append(
         "actor": actor_label(subject=subject, actor=actor),
         "created_at": now,
         "prev_hash": head.last_hash,
+        "link_ref": link_ref,
+        "exception_removed": exception_removed,
     }
     event = ConsentEvent.objects.create(subject=subject, purpose=purpose, hash=event_hash(**fields), **fields)
     head.last_seq, head.last_hash = seq, event.hash
     head.save(update_fields=["last_seq", "last_hash"])
+    if link_ref is not None:
+        _exception_move(event=event, exception_removed=exception_removed)
+        logger.info(
+            "consent event seq=%s purpose=%s granted=%s channel=%s scope=link", seq, purpose.slug, granted, channel
+        )
+        return event
     state = ConsentState.objects.select_for_update().filter(subject=subject, purpose=purpose).first()
     if state is None:
         state = ConsentState(subject=subject, purpose=purpose)
@@ -81,6 +105,25 @@ def ledger_append(
     state.save()
     logger.info("consent event seq=%s purpose=%s granted=%s channel=%s", seq, purpose.slug, granted, channel)
     return event
+
+
+def _exception_move(*, event: ConsentEvent, exception_removed: bool) -> None:
+    """Move (or remove) the app's exception row to a per-app event, in the event's transaction."""
+    rows = ConsentException.objects.filter(subject=event.subject, purpose=event.purpose, link_ref=event.link_ref)
+    if exception_removed:
+        rows.delete()
+        return
+    ConsentException.objects.update_or_create(
+        subject=event.subject,
+        purpose=event.purpose,
+        link_ref=event.link_ref,
+        defaults={
+            "granted": event.granted,
+            "purpose_version": event.purpose_version,
+            "changed_at": event.created_at,
+            "last_event": event,
+        },
+    )
 
 
 EXPIRY_MAX_YEARS = 3
@@ -168,6 +211,55 @@ def _consent_expire_one(*, state_id: int, now: datetime) -> bool:
     )
     logger.info("consent expired state=%s purpose=%s", state.pk, state.purpose.slug)
     return True
+
+
+@transaction.atomic
+def consent_exception_set(
+    *, subject: User, purpose_slug: str, link_ref: int, granted: bool, channel: str = Channel.WEB, actor=None
+) -> ConsentEvent:
+    """Per-app exceptions: one connected app gets its own answer for a purpose, whatever the decision for all apps.
+
+    The caller has checked that `link_ref` is one of the subject's connected apps (consents.selectors
+    .connected_app_get). Recorded in the ledger with its scope and announced like any decision: only that app is
+    told, and what it holds under a withdrawn purpose is erased or taken down.
+    """
+    purpose = purpose_get_active(purpose_slug=purpose_slug)
+    event = ledger_append(
+        subject=subject, purpose=purpose, granted=granted, channel=channel, actor=actor, link_ref=link_ref
+    )
+    consent_changed_announce(change=ConsentChange(subject=subject, purpose=purpose, event=event))
+    return event
+
+
+@transaction.atomic
+def consent_exception_remove(
+    *, subject: User, purpose_slug: str, link_ref: int, channel: str = Channel.WEB, actor=None
+) -> ConsentEvent | None:
+    """Per-app exceptions: the app follows the decision for all apps again. Recorded in the ledger (its `granted`
+    is that decision as it stands) and announced to that app; None, and nothing recorded, when it had none."""
+    purpose = purpose_get_active(purpose_slug=purpose_slug)
+    # The head first, as every append: a concurrent change of this exception is wholly before or after.
+    LedgerHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS_HASH})
+    if not ConsentException.objects.filter(subject=subject, purpose=purpose, link_ref=link_ref).exists():
+        return None
+    all_apps = consent_status_get(subject=subject, purpose=purpose)
+    event = ledger_append(
+        subject=subject,
+        purpose=purpose,
+        granted=all_apps.granted,
+        channel=channel,
+        actor=actor,
+        link_ref=link_ref,
+        exception_removed=True,
+    )
+    consent_changed_announce(change=ConsentChange(subject=subject, purpose=purpose, event=event))
+    return event
+
+
+def consent_exceptions_drop_for_link(*, link_ref: int) -> int:
+    """A connection that ends takes its exceptions with it (a new connection starts from the decisions for all
+    apps). Called by partners in the unlink's transaction; the ledger keeps every decision made."""
+    return ConsentException.objects.filter(link_ref=link_ref).delete()[0]
 
 
 def consent_grant(*, subject: User, purpose_slug: str, channel: str = Channel.WEB, actor=None) -> ConsentEvent:
@@ -308,6 +400,7 @@ def consent_records_anonymise_for_subject(*, subject: User) -> dict[str, int]:
     (each hash covers a random ledger reference, never the account). Idempotent."""
     return {
         "consent_states": ConsentState.objects.filter(subject=subject).delete()[0],
+        "consent_exceptions": ConsentException.objects.filter(subject=subject).delete()[0],
         "restrictions": SubjectRestriction.objects.filter(subject=subject).delete()[0],
         "consent_events_anonymised": ConsentEvent.objects.filter(subject=subject).update(subject=None),
     }

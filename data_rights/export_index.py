@@ -13,6 +13,7 @@ from typing import Any
 from allauth.mfa.models import Authenticator
 from django.db import models
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from consents.models import Channel, ConsentEvent, ConsentStateName
 from data_rights.models import DataRequest
@@ -93,8 +94,20 @@ def export_index_context(
                 "state_label": _label(ConsentStateName, c["state"]),
                 "purpose_version": c["purpose_version"],
                 "changed_at": c["changed_at"],
+                "expires_at": c.get("expires_at"),
             }
             for c in consents["current"]
+        ],
+        "exceptions": [
+            {
+                "title": x["title"],
+                "app": x["app"],
+                "decision": _label(
+                    ConsentStateName, ConsentStateName.GRANTED if x["granted"] else ConsentStateName.WITHDRAWN
+                ),
+                "changed_at": x["changed_at"],
+            }
+            for x in consents.get("exceptions", [])
         ],
         # The ledger's `seq` counts everyone's decisions; a person's own are numbered from 1 here.
         "decisions": [
@@ -103,9 +116,10 @@ def export_index_context(
                 "created_at": e["created_at"],
                 "title": title(e["purpose"]),
                 "granted": e["granted"],
-                "decision": _label(
-                    ConsentStateName, ConsentStateName.GRANTED if e["granted"] else ConsentStateName.WITHDRAWN
-                ),
+                "decision": _("Follows your choice for all apps")
+                if e.get("exception_removed")
+                else _label(ConsentStateName, ConsentStateName.GRANTED if e["granted"] else ConsentStateName.WITHDRAWN),
+                "app": e.get("app") or (_("an app") if e.get("scope", "all_apps") != "all_apps" else ""),
                 "purpose_version": e["purpose_version"],
                 "channel": _label(Channel, e["channel"]),
                 "actor": ConsentEvent(actor=e["actor"]).actor_display,

@@ -34,6 +34,9 @@ RECEIPT_WORDS = {
     "consent_states": ngettext_lazy(
         "%(count)s current consent decision", "%(count)s current consent decisions", "count"
     ),
+    "consent_exceptions": ngettext_lazy(
+        "%(count)s decision for one app only", "%(count)s decisions for one app only", "count"
+    ),
     "restrictions": ngettext_lazy("%(count)s rule for your likeness", "%(count)s rules for your likeness", "count"),
     "consent_events_anonymised": ngettext_lazy(
         "%(count)s consent decision anonymised (kept in the tamper-evident ledger without any link to you)",

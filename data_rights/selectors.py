@@ -17,10 +17,12 @@ from accounts.devices import device_label
 from accounts.models import SignIn, User
 from accounts.selectors import sign_in_activity_for_subject
 from appearances.selectors import appearances_export_for_subject
+from consents.hooks import connected_apps_for
 from consents.models import ConsentEvent, ConsentStateName
 from consents.selectors import (
     ConsentRow,
     consent_activity_for_subject,
+    consent_exceptions_for_subject,
     consent_states_for_subject,
     restrictions_chosen_for_subject,
 )
@@ -90,6 +92,7 @@ def export_sections_for_subject(*, subject: User) -> dict:
             for session in UserSession.objects.filter(user=subject).order_by("created_at")
         ],
     }
+    app_names = {app.link_ref: app.name for app in connected_apps_for(subject=subject)}
     consents = {
         "current": [
             {
@@ -99,8 +102,21 @@ def export_sections_for_subject(*, subject: User) -> dict:
                 "granted": s.granted,
                 "purpose_version": s.purpose_version,
                 "changed_at": s.changed_at,
+                "expires_at": s.expires_at,
             }
             for s in consent_states_for_subject(subject=subject)
+        ],
+        # Per-app exceptions: decisions for one app that override the decision for all apps.
+        "exceptions": [
+            {
+                "purpose": e.purpose.slug,
+                "title": e.purpose.title,
+                "app": app_names.get(e.link_ref, ""),
+                "granted": e.granted,
+                "purpose_version": e.purpose_version,
+                "changed_at": e.changed_at,
+            }
+            for e in consent_exceptions_for_subject(subject=subject)
         ],
         "events": [
             {
@@ -108,6 +124,9 @@ def export_sections_for_subject(*, subject: User) -> dict:
                 "purpose": e.purpose_slug,
                 "purpose_version": e.purpose_version,
                 "granted": e.granted,
+                "scope": e.scope,
+                "app": app_names.get(e.link_ref) if e.link_ref is not None else None,
+                "exception_removed": e.exception_removed,
                 "channel": e.channel,
                 "actor": e.actor,
                 "created_at": e.created_at,

@@ -14,10 +14,12 @@ from django.utils.translation import gettext as _
 
 from accounts.activity import ActivityItem, ActivityKind, ActivityWindow
 from accounts.models import User
-from consents.selectors import consent_states_granted
+from consents.models import Purpose
+from consents.selectors import consent_exception_q, consent_granted_for_app_q
 from media_vault.exceptions import RevealGrantExpired, RevealGrantNotFound, UploadNotFound
 from media_vault.models import AccessEvent, FaceUpload, RevealGrant
 from media_vault.storage import subject_data_key_existing, vault_object_read
+from partners.selectors import link_active_of_holder
 
 ACCESS_PREVIEW = 5  # groups of reads ("You viewed it 7 times") shown per upload on the list page
 REVEAL_PERMISSION = "media_vault.reveal_faceupload"
@@ -279,15 +281,34 @@ def reveal_grant_get_valid(*, grant_id: int, staff: User, now: datetime | None =
     return grant
 
 
-def uploads_left_without_purpose_by_app(*, subject: User, purpose) -> dict[str | None, int]:
+def uploads_left_without_purpose_by_app(
+    *, subject: User, purpose, link_ref: int | None = None
+) -> dict[str | None, int]:
     """Rule 2, asked ahead: the subject's stored uploads that hold `purpose` and no other purpose the subject
-    grants now, counted by the app that holds them (None: uploaded by the subject in the portal)."""
+    grants now to the app holding them, counted by that app (None: uploaded by the subject in the portal).
+
+    For a withdrawal for all apps (`link_ref` None), apps with their own exception for `purpose` keep theirs; for
+    one app's, only that app's uploads count."""
     other_granted = (
-        consent_states_granted().filter(subject=subject, purpose__uploads=OuterRef("pk")).exclude(purpose=purpose)
+        Purpose.objects.filter(uploads=OuterRef("pk"))
+        .exclude(pk=purpose.pk)
+        .filter(
+            consent_granted_for_app_q(
+                subject_ref=subject.pk, purpose_ref=OuterRef("pk"), link_ref=OuterRef(OuterRef("holder_link"))
+            )
+        )
     )
+    uploads = FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED, purposes=purpose).annotate(
+        holder_link=link_active_of_holder()
+    )
+    if link_ref is None:
+        uploads = uploads.exclude(
+            consent_exception_q(subject_ref=subject.pk, purpose_ref=purpose.pk, link_ref=OuterRef("holder_link"))
+        )
+    else:
+        uploads = uploads.filter(holder_link=link_ref)
     rows = (
-        FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED, purposes=purpose)
-        .exclude(Exists(other_granted))
+        uploads.exclude(Exists(other_granted))
         .values("partner__name")
         .annotate(uploads=Count("pk", distinct=True))
         .order_by("partner__name")

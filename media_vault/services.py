@@ -13,7 +13,7 @@ from accounts.models import StaffAction, User
 from accounts.services import staff_action_log
 from consents.exceptions import ConsentRequired
 from consents.models import Purpose
-from consents.selectors import consent_states_granted
+from consents.selectors import consent_granted_for_app_q, purposes_granted_for_app
 from media_vault.crypto import current_master_key_id
 from media_vault.exceptions import PurposesRequired, ReasonRequired, StorageUnavailable
 from media_vault.ingest import image_ingest
@@ -26,7 +26,7 @@ from media_vault.storage import (
     vault_objects_delete,
 )
 from partners.outbox import webhook_enqueue
-from partners.selectors import link_latest_for_partner_and_subject
+from partners.selectors import link_active_of_holder, link_active_ref, link_latest_for_partner_and_subject
 
 logger = logging.getLogger(__name__)
 
@@ -35,16 +35,15 @@ SWEEP_LIMIT = 5000  # uploads one sweep erases; the next run takes the rest
 SUBJECT_ERASE_BATCH = 500
 
 
-def purposes_all_granted(*, subject: User, purpose_slugs: list[str]) -> list[Purpose]:
+def purposes_all_granted(*, subject: User, purpose_slugs: list[str], partner=None) -> list[Purpose]:
     """Rule 1's gate for anything collected with a subject's likeness (uploads, appearances): every purpose named,
-    granted now; PurposesRequired for none, ConsentRequired naming the ones missing."""
+    granted now for the app that collects it (its own exception, else the decision for all apps; the portal
+    itself follows the decision for all apps); PurposesRequired for none, ConsentRequired naming the ones missing."""
     slugs = list(dict.fromkeys(purpose_slugs))
     if not slugs:
         raise PurposesRequired()
-    granted = {
-        state.purpose.slug: state.purpose
-        for state in consent_states_granted().filter(subject=subject, purpose__slug__in=slugs).select_related("purpose")
-    }
+    link_ref = link_active_ref(subject=subject, partner=partner)
+    granted = {p.slug: p for p in purposes_granted_for_app(subject=subject, purpose_slugs=slugs, link_ref=link_ref)}
     missing = [slug for slug in slugs if slug not in granted]
     if missing:
         raise ConsentRequired(f"Consent has not been granted for: {', '.join(missing)}.")
@@ -68,7 +67,7 @@ def upload_ingest(
     decoded, checked and re-encoded without metadata, then stored encrypted; the row is written last,
     after a second consent check, and the objects are removed again if that fails.
     """
-    purposes_all_granted(subject=subject, purpose_slugs=purpose_slugs)  # fail fast, before any work
+    purposes_all_granted(subject=subject, purpose_slugs=purpose_slugs, partner=partner)  # fail fast, before any work
     image = image_ingest(data=data, max_bytes=settings.FACE_UPLOAD_MAX_BYTES)
     data_key = subject_data_key(subject=subject)
     object_name = vault_object_put(data_key=data_key, plaintext=image.data)
@@ -76,7 +75,7 @@ def upload_ingest(
     try:
         thumbnail_name = vault_object_put(data_key=data_key, plaintext=image.thumbnail)
         with transaction.atomic():
-            purposes = purposes_all_granted(subject=subject, purpose_slugs=purpose_slugs)
+            purposes = purposes_all_granted(subject=subject, purpose_slugs=purpose_slugs, partner=partner)
             created_at = now or timezone.now()
             upload = FaceUpload.objects.create(
                 subject=subject,
@@ -161,9 +160,15 @@ def _upload_erasure_begin(*, upload: FaceUpload, actor_kind: str, action: str) -
 
 
 def uploads_orphaned(*, subject_id: int | None = None):
-    """Uploads none of whose purposes the subject still grants (rule 2)."""
-    still_granted = consent_states_granted().filter(subject_id=OuterRef("subject_id"), purpose__uploads=OuterRef("pk"))
-    uploads = FaceUpload.objects.exclude(Exists(still_granted))
+    """Uploads none of whose purposes the subject still grants to the app holding them (rule 2, per app)."""
+    still_granted = Purpose.objects.filter(uploads=OuterRef("pk")).filter(
+        consent_granted_for_app_q(
+            subject_ref=OuterRef(OuterRef("subject_id")),
+            purpose_ref=OuterRef("pk"),
+            link_ref=OuterRef(OuterRef("holder_link")),
+        )
+    )
+    uploads = FaceUpload.objects.annotate(holder_link=link_active_of_holder()).exclude(Exists(still_granted))
     return uploads.filter(subject_id=subject_id) if subject_id is not None else uploads
 
 

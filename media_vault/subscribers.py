@@ -19,8 +19,9 @@ def consent_changed_erase_orphans(change: ConsentChange) -> None:
     transaction.on_commit(lambda: task_enqueue(uploads_erase_orphaned_task, subject_id=subject_id))
 
 
-def withdrawal_impact_of_uploads(subject: User, purpose: Purpose) -> WithdrawalImpact:
-    """Rule 2, told before it happens: the uploads that withdrawing `purpose` would leave with no granted purpose."""
-    by_app = uploads_left_without_purpose_by_app(subject=subject, purpose=purpose)
+def withdrawal_impact_of_uploads(subject: User, purpose: Purpose, link_ref: int | None) -> WithdrawalImpact:
+    """Rule 2, told before it happens: the uploads that withdrawing `purpose` (for all apps, or for the app of
+    `link_ref`) would leave with no granted purpose."""
+    by_app = uploads_left_without_purpose_by_app(subject=subject, purpose=purpose, link_ref=link_ref)
     own = by_app.pop(None, 0)
     return WithdrawalImpact(own_uploads=own, uploads_by_app=by_app)

@@ -4,6 +4,7 @@ The row is the job: the doorbell is rung only after commit, so a rolled-back cha
 the rows stay the record of what each partner was told (they are also the partner's event feed).
 """
 
+from collections.abc import Collection
 from datetime import datetime
 
 from django.db import transaction
@@ -41,9 +42,15 @@ def webhook_enqueue(*, link: Link, event_type: str, data: dict) -> WebhookEvent:
     return event
 
 
-def webhooks_enqueue_for_subject(*, subject, event_type: str, data: dict) -> list[WebhookEvent]:
-    """One event to every partner the subject is linked to now."""
-    links = Link.objects.filter(subject=subject, unlinked_at__isnull=True).select_related("partner")
+def webhooks_enqueue_for_subject(
+    *, subject, event_type: str, data: dict, exclude_link_ids: Collection[int] = ()
+) -> list[WebhookEvent]:
+    """One event to every partner the subject is linked to now (but those of `exclude_link_ids`)."""
+    links = (
+        Link.objects.filter(subject=subject, unlinked_at__isnull=True)
+        .exclude(pk__in=exclude_link_ids)
+        .select_related("partner")
+    )
     return [webhook_enqueue(link=link, event_type=event_type, data=data) for link in links]
 
 

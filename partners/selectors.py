@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.activity import ActivityItem, ActivityKind, ActivityWindow
 from accounts.models import User
-from consents.models import ConsentState, ConsentStateName, Purpose
+from consents.models import SCOPE_ALL_APPS, SCOPE_THIS_APP, ConsentException, ConsentState, ConsentStateName, Purpose
 from consents.selectors import ConsentRow, consent_state_name_of, purpose_titles_by_slug
 from partners.exceptions import LinkNotFound, SubjectNotFound, UnknownPurposes
 from partners.link_codes import link_code_unseal
@@ -96,6 +96,29 @@ def link_latest_for_partner_and_subject(*, partner_id: int, subject_id: int) -> 
     return Link.objects.filter(partner_id=partner_id, subject_id=subject_id).order_by("-linked_at").first()
 
 
+def link_active_of_holder(*, subject_ref=None, partner_ref=None) -> Subquery:
+    """For rows that name a subject and the app holding them (uploads, appearances): the id of that app's active
+    link with the subject, or null (the portal itself, or an ended connection). Refs default to the row's own
+    `subject_id` and `partner_id`."""
+    links = Link.objects.filter(
+        subject_id=subject_ref if subject_ref is not None else OuterRef("subject_id"),
+        partner_id=partner_ref if partner_ref is not None else OuterRef("partner_id"),
+        unlinked_at__isnull=True,
+    )
+    return Subquery(links.values("pk")[:1])
+
+
+def link_active_ref(*, subject: User, partner: Partner | None) -> int | None:
+    """The id of the partner's active link with the subject; None for no partner (the portal) or none active."""
+    if partner is None:
+        return None
+    return (
+        Link.objects.filter(subject=subject, partner=partner, unlinked_at__isnull=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def link_get_for_subject(*, subject: User, link_id) -> Link:
     """One of the subject's own active links, by its id; 404 otherwise."""
     pairwise = _as_uuid(link_id)
@@ -168,6 +191,8 @@ def delivery_activity_for_subject(*, subject: User, window: ActivityWindow) -> l
 
 
 UNKNOWN_SUBJECT = "unknown_subject"
+# Per-app exceptions: a row is the decision for all apps, or the asking partner's own exception.
+CONSENT_SCOPES = [SCOPE_ALL_APPS, SCOPE_THIS_APP]
 # The bulk check's states: a consent state, or "that id is not one of your subjects".
 CONSENT_CHECK_STATES = [*ConsentStateName.values, UNKNOWN_SUBJECT]
 
@@ -177,33 +202,43 @@ class ConsentCheckRow:
     subject_id: str
     purpose: str
     state: str
+    scope: str | None = SCOPE_ALL_APPS  # None for an unknown subject
 
     @property
     def granted(self) -> bool:
         return self.state == ConsentStateName.GRANTED
 
 
-# The bulk check on PostgreSQL: links and states in one prepared query, with the ids as one array parameter
-# (a 1,000-item IN list costs more to build, bind and plan than to run).
+# The bulk check on PostgreSQL: links with their states, then links with this partner's exceptions, in one
+# prepared query, with the ids as array parameters (a 1,000-item IN list costs more to build, bind and plan
+# than to run). The last column says which of the two a row is.
 _BULK_CHECK_SQL = """
-    SELECT l.id, l.pairwise_id, s.purpose_id, s.granted, s.purpose_version
+    SELECT l.id, l.pairwise_id, s.purpose_id, s.granted, s.purpose_version, false
     FROM partners_link l
     JOIN accounts_user u ON u.id = l.subject_id AND u.is_active
     LEFT JOIN consents_consentstate s ON s.subject_id = l.subject_id AND s.purpose_id = ANY(%s)
+    WHERE l.partner_id = %s AND l.pairwise_id = ANY(%s) AND l.unlinked_at IS NULL
+    UNION ALL
+    SELECT l.id, l.pairwise_id, e.purpose_id, e.granted, e.purpose_version, true
+    FROM partners_link l
+    JOIN accounts_user u ON u.id = l.subject_id AND u.is_active
+    JOIN consents_consentexception e ON e.subject_id = l.subject_id AND e.link_ref = l.id AND e.purpose_id = ANY(%s)
     WHERE l.partner_id = %s AND l.pairwise_id = ANY(%s) AND l.unlinked_at IS NULL
 """
 
 
 def _links_and_states(
     *, partner: Partner, pairwise_ids: list[uuid.UUID], purpose_ids: list[int]
-) -> list[tuple[int, uuid.UUID, int | None, bool | None, int | None]]:
-    """(link id, pairwise id, purpose id, granted, purpose version) for each of the partner's active links
-    among `pairwise_ids` and each decided purpose among `purpose_ids`; (link id, pairwise id, None, None,
-    None) for a link with no decision among them."""
+) -> list[tuple[int, uuid.UUID, int | None, bool | None, int | None, bool]]:
+    """(link id, pairwise id, purpose id, granted, purpose version, own) for each of the partner's active links
+    among `pairwise_ids` and each decided purpose among `purpose_ids`: `own` False for the decision for all apps,
+    True for the partner's own exception; (link id, pairwise id, None, None, None, False) for a link with no
+    decision among them. One query on PostgreSQL, three on SQLite, whatever the sizes."""
     if not pairwise_ids:
         return []
     if connection.vendor == "postgresql":
-        return _fetch_prepared(_BULK_CHECK_SQL, [purpose_ids, partner.pk, pairwise_ids])
+        params = [purpose_ids, partner.pk, pairwise_ids]
+        return _fetch_prepared(_BULK_CHECK_SQL, params + params)
     links = Link.objects.filter(
         partner=partner, pairwise_id__in=pairwise_ids, unlinked_at__isnull=True, subject__is_active=True
     ).values_list("pk", "pairwise_id", "subject_id")
@@ -212,11 +247,17 @@ def _links_and_states(
     for subject_pk, purpose_pk, granted, version in ConsentState.objects.filter(
         subject_id__in=subjects, purpose_id__in=purpose_ids
     ).values_list("subject_id", "purpose_id", "granted", "purpose_version"):
-        states.setdefault(subject_pk, []).append((purpose_pk, granted, version))
+        states.setdefault(subject_pk, []).append((purpose_pk, granted, version, False))
+    link_pks = {link_pk for link_pk, _pairwise in subjects.values()}
+    for subject_pk, link_pk, purpose_pk, granted, version in ConsentException.objects.filter(
+        subject_id__in=subjects, purpose_id__in=purpose_ids, link_ref__in=link_pks
+    ).values_list("subject_id", "link_ref", "purpose_id", "granted", "purpose_version"):
+        if subjects[subject_pk][0] == link_pk:
+            states.setdefault(subject_pk, []).append((purpose_pk, granted, version, True))
     return [
         (link_pk, pairwise, *state)
         for subject_pk, (link_pk, pairwise) in subjects.items()
-        for state in states.get(subject_pk, [(None, None, None)])
+        for state in states.get(subject_pk, [(None, None, None, False)])
     ]
 
 
@@ -235,23 +276,27 @@ def consent_check_bulk(
     # Plain tuples and int keys, not model instances: this loop runs for up to 100,000 pairs per request.
     link_of: dict[uuid.UUID, int] = {}
     states: dict[tuple[int, int], tuple[bool, int]] = {}
-    for link_pk, pairwise, purpose_pk, granted, version in _links_and_states(
+    own: dict[tuple[int, int], tuple[bool, int]] = {}  # the partner's exceptions: they win over `states`
+    for link_pk, pairwise, purpose_pk, granted, version, is_own in _links_and_states(
         partner=partner,
         pairwise_ids=list({u for u in wanted.values() if u}),
         purpose_ids=[p.pk for p in purposes.values()],
     ):
         link_of[pairwise] = link_pk
         if purpose_pk is not None:
-            states[link_pk, purpose_pk] = (granted, version)
+            (own if is_own else states)[link_pk, purpose_pk] = (granted, version)
     asked = [(slug, purposes[slug].pk, purposes[slug].min_valid_version) for slug in dict.fromkeys(purpose_slugs)]
     rows = []
     for sid, pairwise in wanted.items():
         link_pk = link_of.get(pairwise)
         if link_pk is None:
-            rows.extend(ConsentCheckRow(sid, slug, UNKNOWN_SUBJECT) for slug, _, _ in asked)
+            rows.extend(ConsentCheckRow(sid, slug, UNKNOWN_SUBJECT, None) for slug, _, _ in asked)
             continue
         for slug, purpose_pk, min_valid_version in asked:
-            state = states.get((link_pk, purpose_pk))
+            state = own.get((link_pk, purpose_pk))
+            scope = SCOPE_THIS_APP
+            if state is None:
+                state, scope = states.get((link_pk, purpose_pk)), SCOPE_ALL_APPS
             name = (
                 ConsentStateName.NOT_ASKED
                 if state is None
@@ -259,7 +304,7 @@ def consent_check_bulk(
                     granted=state[0], purpose_version=state[1], min_valid_version=min_valid_version
                 )
             )
-            rows.append(ConsentCheckRow(sid, slug, str(name)))
+            rows.append(ConsentCheckRow(sid, slug, str(name), scope))
     return rows, list(link_of.values())
 
 
@@ -274,12 +319,15 @@ def event_list_for_partner(*, partner: Partner, after: int | None, limit: int) -
 # The single-subject check is the partner API's hottest path: one hand-written query (link, active
 # purposes and the subject's states together) instead of three ORM queries, whose compilation costs
 # more than the database work. The rule itself stays in consents.selectors.consent_state_name_of.
+# The partner's own exceptions (per-app) join on the same unique index as the states and win over them.
 _SUBJECT_CONSENTS_SQL = """
-    SELECT l.id, l.subject_id, p.slug, p.min_valid_version, s.granted, s.purpose_version, s.changed_at
+    SELECT l.id, l.subject_id, p.slug, p.min_valid_version, s.granted, s.purpose_version, s.changed_at, s.expires_at,
+        e.granted, e.purpose_version, e.changed_at
     FROM partners_link l
     JOIN accounts_user u ON u.id = l.subject_id AND u.is_active
     LEFT JOIN consents_purpose p ON p.active
     LEFT JOIN consents_consentstate s ON s.subject_id = l.subject_id AND s.purpose_id = p.id
+    LEFT JOIN consents_consentexception e ON e.subject_id = l.subject_id AND e.purpose_id = p.id AND e.link_ref = l.id
     WHERE l.partner_id = %s AND l.pairwise_id = %s AND l.unlinked_at IS NULL
     ORDER BY p.position, p.slug
 """
@@ -294,6 +342,10 @@ _SUBJECT_RESTRICTIONS_SQL = """
     WHERE c.subject_id = %s
     ORDER BY r.position, r.slug
 """
+
+
+def _as_datetime(value) -> datetime | None:
+    return parse_datetime(value) if isinstance(value, str) else value  # SQLite hands back text
 
 
 def _fetch_prepared(sql: str, params: list) -> list[tuple]:
@@ -331,18 +383,30 @@ def consent_rows_for_partner(*, partner: Partner, subject_id) -> tuple[int, list
     if not found:
         raise SubjectNotFound()
     rows = []
-    for _link_id, _subject_pk, slug, min_valid_version, granted, version, changed_at in found:
+    for found_row in found:
+        slug, min_valid_version = found_row[2], found_row[3]
         if slug is None:  # linked, but no active purpose exists
             continue
+        granted, version, changed_at, expires_at = found_row[4:8]
+        scope = SCOPE_ALL_APPS
+        if found_row[8] is not None:  # this partner's own exception
+            (granted, version, changed_at), expires_at, scope = found_row[8:11], None, SCOPE_THIS_APP
         if granted is None:
             state, version, changed_at = ConsentStateName.NOT_ASKED, None, None
         else:
             state = consent_state_name_of(
                 granted=bool(granted), purpose_version=version, min_valid_version=min_valid_version
             )
-            if isinstance(changed_at, str):  # SQLite hands back text
-                changed_at = parse_datetime(changed_at)
-        rows.append(ConsentRow(slug, str(state), version, changed_at))
+        rows.append(
+            ConsentRow(
+                slug,
+                str(state),
+                version,
+                _as_datetime(changed_at),
+                expires_at=_as_datetime(expires_at) if state == ConsentStateName.GRANTED else None,
+                scope=scope,
+            )
+        )
     restrictions = [slug for (slug,) in _fetch_prepared(_SUBJECT_RESTRICTIONS_SQL, [found[0][1]])]
     return found[0][0], rows, restrictions
 

@@ -16,6 +16,7 @@ from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from accounts.models import StaffAction, User
 from accounts.services import staff_action_log
+from consents.services import consent_exceptions_drop_for_link
 from partners.exceptions import LinkCodeInvalid
 from partners.link_codes import link_code_hash, link_code_seal
 from partners.models import Link, LinkCode, Partner, WebhookEvent
@@ -184,6 +185,7 @@ def link_unlink(*, link: Link, now: datetime | None = None) -> Link:
     if link.unlinked_at is not None:
         return link
     webhook_enqueue(link=link, event_type="subject.unlinked", data={})
+    consent_exceptions_drop_for_link(link_ref=link.pk)
     link.unlinked_at = now
     link.save(update_fields=["unlinked_at"])
     return link

@@ -206,6 +206,8 @@ OPERATION_IDS = {
     ("get", "/api/v1/me/consents/"): "me_consents_list",
     ("put", "/api/v1/me/consents/{}/"): "me_consents_update",
     ("get", "/api/v1/me/consents/{}/withdrawal-impact/"): "me_consents_withdrawal_impact",
+    ("put", "/api/v1/me/consents/{}/apps/{}/"): "me_consents_app_update",
+    ("delete", "/api/v1/me/consents/{}/apps/{}/"): "me_consents_app_delete",
     ("get", "/api/v1/me/restrictions/"): "me_restrictions_get",
     ("put", "/api/v1/me/restrictions/"): "me_restrictions_update",
     ("get", "/api/v1/me/uploads/"): "me_uploads_list",

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from consents.api.views import MeConsentListApi, MeConsentUpdateApi, MeConsentWithdrawalImpactApi, MeRestrictionsApi
+from consents.api.views import (
+    MeConsentAppApi,
+    MeConsentListApi,
+    MeConsentUpdateApi,
+    MeConsentWithdrawalImpactApi,
+    MeRestrictionsApi,
+)
 
 urlpatterns = [
     path("me/restrictions/", MeRestrictionsApi.as_view(), name="me_restrictions"),
@@ -11,4 +17,5 @@ urlpatterns = [
         MeConsentWithdrawalImpactApi.as_view(),
         name="me_consent_withdrawal_impact",
     ),
+    path("me/consents/<str:purpose>/apps/<str:link_id>/", MeConsentAppApi.as_view(), name="me_consent_app"),
 ]

@@ -8,14 +8,24 @@ from rest_framework.views import APIView
 
 from config.api import with_problems
 from consents.exceptions import InvalidExpiry
-from consents.models import Channel, ConsentStateName
+from consents.models import SCOPE_ALL_APPS, SCOPE_THIS_APP, Channel, ConsentStateName
 from consents.selectors import (
+    connected_app_get,
+    consent_answer_for_app,
+    consent_answers_by_app,
     consent_states_for_subject,
     consent_status_get,
     consent_withdrawal_impact,
+    purpose_get_active,
     restriction_slugs_for_subject,
 )
-from consents.services import consent_decide, expiry_validate, restrictions_set
+from consents.services import (
+    consent_decide,
+    consent_exception_remove,
+    consent_exception_set,
+    expiry_validate,
+    restrictions_set,
+)
 
 
 class MeConsentOutputSerializer(serializers.Serializer):
@@ -31,10 +41,57 @@ class MeConsentOutputSerializer(serializers.Serializer):
     )
 
 
-class MeConsentDecisionOutputSerializer(MeConsentOutputSerializer):
+class MeAppAnswerSerializer(serializers.Serializer):
+    """One connected app's answer for one purpose."""
+
+    app_id = serializers.CharField(source="app.link_id", help_text="The connected app's id (as in `me/links/`).")
+    app = serializers.CharField(source="app.name", help_text="The connected app's name.")
+    granted = serializers.BooleanField()
+    scope = serializers.ChoiceField(
+        choices=[SCOPE_ALL_APPS, SCOPE_THIS_APP],
+        help_text="`this_app`: your exception for this app; `all_apps`: it follows your decision for all apps.",
+    )
+
+    class Meta:
+        ref_name = "MeAppAnswer"
+
+
+class MeConsentListRowSerializer(MeConsentOutputSerializer):
+    apps = MeAppAnswerSerializer(many=True, help_text="Each connected app's answer for this purpose.")
+
+    class Meta:
+        ref_name = "MeConsentWithApps"
+
+
+def _rows_with_apps(subject, statuses) -> list[dict]:
+    """The subject's rows, each with every connected app's answer (two queries for all of them)."""
+    by_app = consent_answers_by_app(subject=subject, rows=statuses)
+    return [
+        {**MeConsentOutputSerializer(s).data, "apps": MeAppAnswerSerializer(by_app[s.purpose_slug], many=True).data}
+        for s in statuses
+    ]
+
+
+class MeConsentDecisionOutputSerializer(MeConsentListRowSerializer):
     uploads_to_erase = serializers.IntegerField(
         help_text="Face uploads this decision leaves with no granted purpose: they are erased within minutes (0 for a grant)."
     )
+
+    class Meta:
+        ref_name = "MeConsentDecisionResult"
+
+
+class StrictDecisionSerializer(serializers.Serializer):
+    granted = serializers.BooleanField(required=True)
+
+    class Meta:
+        ref_name = "MeAppDecision"
+
+    def to_internal_value(self, data):
+        # Only a real JSON boolean is a decision; "yes", 1 or "false" are refused, not guessed.
+        if isinstance(data, dict) and "granted" in data and not isinstance(data["granted"], bool):
+            raise serializers.ValidationError({"granted": ["Must be true or false."]})
+        return super().to_internal_value(data)
 
 
 class MeConsentListApi(APIView):
@@ -45,18 +102,18 @@ class MeConsentListApi(APIView):
         tags=["me"],
         summary="List my consents",
         description="One row per active purpose with the signed-in subject's current decision and state.",
-        responses=inline_serializer("MeConsentList", {"consents": MeConsentOutputSerializer(many=True)}),
+        responses=with_problems(
+            {200: inline_serializer("MeConsentList", {"consents": MeConsentListRowSerializer(many=True)})}, 403
+        ),
     )
     def get(self, request):
-        statuses = consent_states_for_subject(subject=request.user)
-        return Response({"consents": MeConsentOutputSerializer(statuses, many=True).data})
+        return Response({"consents": _rows_with_apps(request.user, consent_states_for_subject(subject=request.user))})
 
 
 class MeConsentUpdateApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    class InputSerializer(serializers.Serializer):
-        granted = serializers.BooleanField(required=True)
+    class InputSerializer(StrictDecisionSerializer):
         expires_at = serializers.DateTimeField(
             required=False,
             allow_null=True,
@@ -68,9 +125,6 @@ class MeConsentUpdateApi(APIView):
             ref_name = "MeConsentDecision"
 
         def to_internal_value(self, data):
-            # Only a real JSON boolean is a decision; "yes", 1 or "false" are refused, not guessed.
-            if isinstance(data, dict) and "granted" in data and not isinstance(data["granted"], bool):
-                raise serializers.ValidationError({"granted": ["Must be true or false."]})
             try:
                 return super().to_internal_value(data)
             except serializers.ValidationError as error:
@@ -109,9 +163,102 @@ class MeConsentUpdateApi(APIView):
             actor=request.user,
             expires_at=expires_at,
         )
-        status = consent_status_get(subject=request.user, purpose=event.purpose)
-        data = {**MeConsentOutputSerializer(status).data, "uploads_to_erase": impact.uploads_to_erase if impact else 0}
+        (row,) = _rows_with_apps(request.user, [consent_status_get(subject=request.user, purpose=event.purpose)])
+        data = {**row, "uploads_to_erase": impact.uploads_to_erase if impact else 0}
         return Response(data)
+
+
+class MeAppDecisionOutputSerializer(MeAppAnswerSerializer):
+    purpose = serializers.CharField()
+    uploads_to_erase = serializers.IntegerField(
+        help_text="Face uploads this app holds that are left with no granted purpose: erased within minutes."
+    )
+    appearances_to_take_down = serializers.IntegerField(
+        help_text="Live media made with your likeness in this app that it is asked to take down."
+    )
+
+    class Meta:
+        ref_name = "MeAppDecisionResult"
+
+
+class MeConsentAppApi(APIView):
+    """Per-app exceptions: the subject's own answer for one connected app, whatever the decision for all apps."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _answer(self, request, purpose, app, impact) -> Response:
+        answer = consent_answer_for_app(subject=request.user, purpose=purpose, app=app)
+        return Response(
+            {
+                **MeAppAnswerSerializer(answer).data,
+                "purpose": purpose.slug,
+                "uploads_to_erase": impact.uploads_to_erase if impact else 0,
+                "appearances_to_take_down": impact.appearances_to_take_down if impact else 0,
+            }
+        )
+
+    @extend_schema(
+        operation_id="me_consents_app_update",
+        tags=["me"],
+        summary="Decide a purpose for one app",
+        description=(
+            "Sets an exception for one connected app (`link_id` as in `me/links/`): `granted` true or false applies "
+            "to that app whatever you decided for all apps, until you remove it. Recorded in the consent ledger "
+            "with its scope; only that app is told. A withdrawal erases the uploads that app holds with no other "
+            "granted purpose and asks it to take down what it made under the purpose (the answer counts both). "
+            "An unknown purpose or app answers 404."
+        ),
+        request=StrictDecisionSerializer,
+        responses=with_problems({200: MeAppDecisionOutputSerializer}, 400, 403, 404),
+    )
+    def put(self, request, purpose: str, link_id: str):
+        app = connected_app_get(subject=request.user, link_id=link_id)
+        found = purpose_get_active(purpose_slug=purpose)
+        if not isinstance(request.data, dict):
+            raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
+        body = StrictDecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        granted = body.validated_data["granted"]
+        impact = (
+            None
+            if granted
+            else consent_withdrawal_impact(subject=request.user, purpose_slug=purpose, link_ref=app.link_ref)
+        )
+        consent_exception_set(
+            subject=request.user,
+            purpose_slug=purpose,
+            link_ref=app.link_ref,
+            granted=granted,
+            channel=Channel.API,
+            actor=request.user,
+        )
+        return self._answer(request, found, app, impact)
+
+    @extend_schema(
+        operation_id="me_consents_app_delete",
+        tags=["me"],
+        summary="Remove an app's exception",
+        description=(
+            "The app follows your decision for all apps again (recorded in the ledger; the app is told). Removing "
+            "an exception that does not exist changes nothing. When the decision for all apps is a no, what the app "
+            "holds under the purpose goes as after a withdrawal (the answer counts it). An unknown purpose or app "
+            "answers 404."
+        ),
+        request=None,
+        responses=with_problems({200: MeAppDecisionOutputSerializer}, 403, 404),
+    )
+    def delete(self, request, purpose: str, link_id: str):
+        app = connected_app_get(subject=request.user, link_id=link_id)
+        found = purpose_get_active(purpose_slug=purpose)
+        before = consent_answer_for_app(subject=request.user, purpose=found, app=app)
+        all_apps = consent_status_get(subject=request.user, purpose=found)
+        impact = None
+        if before.own and before.granted and not all_apps.granted:
+            impact = consent_withdrawal_impact(subject=request.user, purpose_slug=purpose, link_ref=app.link_ref)
+        consent_exception_remove(
+            subject=request.user, purpose_slug=purpose, link_ref=app.link_ref, channel=Channel.API, actor=request.user
+        )
+        return self._answer(request, found, app, impact)
 
 
 class MeConsentWithdrawalImpactApi(APIView):

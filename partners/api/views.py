@@ -14,6 +14,7 @@ from consents.selectors import purpose_list_active, restriction_list_active
 from partners.api.permissions import HasScope, PartnerAuthentication, PartnerRateThrottle, partner_for_request
 from partners.selectors import (
     CONSENT_CHECK_STATES,
+    CONSENT_SCOPES,
     consent_check_bulk,
     consent_rows_for_partner,
     event_page_for_partner,
@@ -147,6 +148,16 @@ class ConsentRowSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=ConsentStateName.choices)
     purpose_version = serializers.IntegerField(allow_null=True)
     changed_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="When a grant ends by itself (a `consent.withdrawn` follows); null when open-ended."
+    )
+    scope = serializers.ChoiceField(
+        choices=CONSENT_SCOPES,
+        help_text=(
+            "`all_apps`: the subject's decision for every app. `this_app`: the subject decided for your app alone, "
+            "and that answer applies to you whatever they decided for all apps."
+        ),
+    )
 
 
 _changed_at = serializers.DateTimeField(allow_null=True)
@@ -161,6 +172,8 @@ def consent_row_data(row) -> dict:
         "state": row.state,
         "purpose_version": row.purpose_version,
         "changed_at": _changed_at.to_representation(row.changed_at) if row.changed_at else None,
+        "expires_at": _changed_at.to_representation(row.expires_at) if row.expires_at else None,
+        "scope": row.scope,
     }
 
 
@@ -172,8 +185,10 @@ class SubjectConsentListApi(PartnerApi):
         tags=["consents"],
         summary="Get a subject's consents",
         description=(
-            "The subject's current decision for every active purpose. Only `state: granted` means yes; `withdrawn`,"
-            " `not_asked` and `reconsent_required` all mean no. `restrictions` lists the slugs of the likeness "
+            "The subject's current decision for every active purpose, as it applies to your app: the decision for "
+            "all apps (`scope: all_apps`) or one the subject made for your app alone (`scope: this_app`). Only "
+            "`state: granted` means yes; `withdrawn`, `not_asked` and `reconsent_required` all mean no. A grant with "
+            "`expires_at` ends by itself then. `restrictions` lists the slugs of the likeness "
             "restrictions the subject has set (see `GET /api/v1/restrictions/`): honour every one in what you make. "
             "A subject id that is unknown or not linked to you answers 404."
         ),
@@ -245,13 +260,19 @@ class ConsentCheckApi(PartnerApi):
         purpose = serializers.CharField()
         granted = serializers.BooleanField()
         state = serializers.ChoiceField(choices=CONSENT_CHECK_STATES)
+        scope = serializers.ChoiceField(
+            choices=CONSENT_SCOPES,
+            allow_null=True,
+            help_text="As in a subject's consents: `all_apps` or `this_app`; null for `unknown_subject`.",
+        )
 
     @extend_schema(
         operation_id="consent_checks_create",
         tags=["consents"],
         summary="Check consents in bulk",
         description=(
-            "Up to 1,000 subject ids and 100 purposes in one call, one result per pair. Ids that are unknown or not"
+            "Up to 1,000 subject ids and 100 purposes in one call, one result per pair, each the answer that "
+            "applies to your app (`scope` as in a subject's consents). Ids that are unknown or not"
             " linked to you come back with `state: unknown_subject` rather than an error."
         ),
         request=InputSerializer,
@@ -274,7 +295,8 @@ class ConsentCheckApi(PartnerApi):
         link_consent_reads_record(link_ids=link_ids)
         # Plain dicts in the shape of OutputSerializer (which documents it): up to 100,000 rows.
         results = [
-            {"subject_id": r.subject_id, "purpose": r.purpose, "granted": r.granted, "state": r.state} for r in rows
+            {"subject_id": r.subject_id, "purpose": r.purpose, "granted": r.granted, "state": r.state, "scope": r.scope}
+            for r in rows
         ]
         return Response({"results": results})
 

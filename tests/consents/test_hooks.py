@@ -37,6 +37,11 @@ def test_every_app_that_can_lose_data_to_a_withdrawal_answers_for_its_impact():
     ]
 
 
+def test_the_subjects_apps_come_from_partners():
+    # Without it, per-app exceptions could not be set and the history could not name an app.
+    assert _names(hooks.connected_apps.subscribers()) == ["partners.subscribers.connected_apps_of_subject"]
+
+
 def test_subscribing_the_same_function_twice_registers_it_once(monkeypatch):
     monkeypatch.setattr(hooks.consent_changed, "_subscribers", [])
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 LIST_PATH = "/api/v1/me/consents/"
 UPDATE_PATH = "/api/v1/me/consents/{purpose}/"
 LIST_KEYS = {"consents"}
-ROW_KEYS = {"purpose", "title", "granted", "state", "purpose_version", "changed_at", "expires_at"}
+ROW_KEYS = {"apps", "purpose", "title", "granted", "state", "purpose_version", "changed_at", "expires_at"}
 STATES = {"granted", "withdrawn", "not_asked", "reconsent_required"}
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
 

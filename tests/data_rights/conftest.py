@@ -18,7 +18,7 @@ from PIL import Image
 from accounts.models import StaffAction
 from accounts.services import sign_in_record, staff_action_log
 from appearances.services import appearance_report
-from consents.services import consent_grant, consent_withdraw, restrictions_set
+from consents.services import consent_exception_set, consent_grant, consent_withdraw, restrictions_set
 from data_rights.models import DataRequest
 from data_rights.services import export_build, export_request
 from media_vault.models import AccessEvent
@@ -88,6 +88,8 @@ def holdings(subject, avatar, cameo, research):
     )
     consent_grant(subject=subject, purpose_slug=research.slug, actor=subject)
     consent_withdraw(subject=subject, purpose_slug=research.slug, actor=subject)
+    # A per-app exception: research withdrawn for all apps, but allowed for Cameo Studio.
+    consent_exception_set(subject=subject, purpose_slug=research.slug, link_ref=link.pk, granted=True, actor=subject)
     restrictions_set(subject=subject, slugs=["no-political", "no-voice"], actor=subject)
     link_unlink(link=old_link)
     link_code_create(subject=subject)

@@ -18,7 +18,7 @@ from PIL import Image
 from accounts.devices import device_label
 from accounts.models import SignIn
 from appearances.models import Appearance
-from consents.models import ConsentEvent, ConsentState, SubjectRestriction
+from consents.models import ConsentEvent, ConsentException, ConsentState, SubjectRestriction
 from data_rights.archive import archive_stream
 from data_rights.models import DataRequest
 from data_rights.selectors import export_sections_for_subject
@@ -97,6 +97,11 @@ ARCHIVED = {
         lambda row, c: _has(
             c["current"], purpose=row.purpose.slug, granted=row.granted, purpose_version=row.purpose_version
         ),
+    ),
+    "consents.ConsentException": (
+        "consents.json",
+        lambda s: ConsentException.objects.filter(subject=s).select_related("purpose"),
+        lambda row, c: _has(c["exceptions"], purpose=row.purpose.slug, granted=row.granted),
     ),
     "consents.SubjectRestriction": (
         "consents.json",

@@ -155,7 +155,7 @@ def test_erasure_keeps_the_ledger_verifiable_with_tombstones(holdings, password)
     call_command("verify_ledger", stdout=out)  # raises CommandError if the chain is broken
     assert "Ledger intact" in out.getvalue()
     events = ConsentEvent.objects.filter(pk__in=event_ids)
-    assert events.count() == len(event_ids) == 4
+    assert events.count() == len(event_ids) == 5
     assert set(events.values_list("subject_id", flat=True)) == {None}
 
 
@@ -200,7 +200,7 @@ def test_receipt_counts_what_went_and_holds_no_personal_data(holdings, password)
         "links": 2,
         "accounts": 1,
     }
-    assert receipt["consent_events_anonymised"] == 4
+    assert receipt["consent_events_anonymised"] == 5
     assert receipt["data_keys"] == 1
     assert receipt["sessions"] == 1  # holdings' signed-in browser, ended at request time, long before the job ran
     assert access_events > 0

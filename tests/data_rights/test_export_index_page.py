@@ -102,7 +102,12 @@ def test_index_shows_titles_and_states_in_words_and_no_raw_codes(page, index_htm
     ):
         expect(consents.get_by_role("row").filter(has_text=title)).to_contain_text(state)
     history = page.get_by_role("table", name="Every decision you made")
-    expect(history.get_by_role("row").filter(has_text="Model research").last).to_contain_text("Withdrawn")
+    research = history.get_by_role("row").filter(has_text="Model research")
+    expect(research.nth(1)).to_contain_text("Withdrawn")
+    expect(research.last).to_contain_text("for Cameo Studio only")  # the per-app exception
+    expect(research.last).to_contain_text("Granted")
+    exceptions = page.get_by_role("table", name="Decisions for one app only")
+    expect(exceptions.get_by_role("row").filter(has_text="Model research")).to_contain_text("Cameo Studio")
     access = page.get_by_role("table", name="Who opened your images")
     expect(access.get_by_role("row").filter(has_text="Cameo Studio")).to_contain_text("Downloaded the image")
     expect(access.get_by_role("row").filter(has_text=holdings.reveal.reason)).to_contain_text("Privacy staff")

@@ -258,8 +258,20 @@ def test_consent_checks_answer_every_subject_and_purpose_pair(partner_client, li
 
     assert response.status_code == HTTPStatus.OK
     assert response.json()["results"] == [
-        {"subject_id": str(linked.pairwise_id), "purpose": "avatar", "granted": True, "state": "granted"},
-        {"subject_id": str(linked.pairwise_id), "purpose": "voice", "granted": False, "state": "not_asked"},
+        {
+            "subject_id": str(linked.pairwise_id),
+            "purpose": "avatar",
+            "granted": True,
+            "state": "granted",
+            "scope": "all_apps",
+        },
+        {
+            "subject_id": str(linked.pairwise_id),
+            "purpose": "voice",
+            "granted": False,
+            "state": "not_asked",
+            "scope": "all_apps",
+        },
     ]
 
 
