@@ -47,3 +47,24 @@ class RestrictionsForm(forms.Form):
     def __init__(self, *args, restrictions=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["restrictions"].choices = [(r.slug, r.title) for r in restrictions]
+
+
+class ConsentAppDecisionForm(ConsentDecisionForm):
+    """Per-app exceptions: one app's answer for one purpose (allow, deny, or follow the decision for all apps), with
+    the same confirmation as a withdrawal when its answer turns to no and anything would go."""
+
+    ALLOW, DENY, FOLLOW = "allow", "deny", "follow"
+    BACK_TO_APPS = "apps"
+
+    decision = forms.ChoiceField(
+        choices=[(ALLOW, _("Allow in this app")), (DENY, _("Not in this app")), (FOLLOW, _("Follow my choice"))],
+        error_messages={
+            "required": _("Choose what this app may do."),
+            "invalid_choice": _("Choose what this app may do."),
+        },
+    )
+    back = forms.ChoiceField(required=False, choices=[("", ""), (BACK_TO_APPS, "")], widget=forms.HiddenInput)
+
+    @property
+    def granted(self) -> bool:
+        return self.cleaned_data["decision"] == self.ALLOW

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from consents.views import ConsentDecideView, ConsentListView, RestrictionsUpdateView
+from consents.views import ConsentAppDecideView, ConsentDecideView, ConsentListView, RestrictionsUpdateView
 
 app_name = "consents"
 urlpatterns = [
     path("", ConsentListView.as_view(), name="consent_list"),
     path("restrictions/", RestrictionsUpdateView.as_view(), name="restrictions_update"),
     path("<slug:purpose>/decide/", ConsentDecideView.as_view(), name="consent_decide"),
+    path("<slug:purpose>/apps/<str:link_id>/", ConsentAppDecideView.as_view(), name="consent_app_decide"),
 ]

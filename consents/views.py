@@ -7,18 +7,22 @@ from django.utils.translation import ngettext
 from django.views.generic import TemplateView, View
 
 from config.errors import DomainError
-from consents.forms import ConsentDecisionForm, RestrictionsForm
+from consents.forms import ConsentAppDecisionForm, ConsentDecisionForm, RestrictionsForm
 from consents.hooks import WithdrawalImpact
 from consents.models import Channel, ConsentStateName
 from consents.selectors import (
+    connected_app_get,
+    consent_answer_for_app,
     consent_history_for_subject,
     consent_states_for_subject,
+    consent_status_get,
     consent_withdrawal_impact,
+    purpose_get_active,
     purposes_withdrawn_by_gpc_for_subject,
     restriction_list_active,
     restriction_slugs_for_subject,
 )
-from consents.services import consent_decide, restrictions_set
+from consents.services import consent_decide, consent_exception_remove, consent_exception_set, restrictions_set
 
 CARD_TAG = "purpose:"  # a message's extra tag naming the purpose card it belongs in
 RESTRICTIONS_TAG = "restrictions"  # a message's extra tag for the likeness rules section
@@ -136,3 +140,95 @@ class RestrictionsUpdateView(LoginRequiredMixin, View):
         if request.htmx:
             return render(request, "consents/_consent_main.html", consent_page_context(request=request))
         return redirect(reverse("consents:consent_list") + "#restrictions")
+
+
+class ConsentAppDecideView(LoginRequiredMixin, View):
+    """Per-app exceptions, as a plain form post: allow a purpose in one app, refuse it there, or let the app follow
+    the decision for all apps again. An answer that turns to no and would erase or take anything down asks first.
+    Back to the purpose's card, or to the app on the Connected apps page."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, purpose: str, link_id: str):
+        form = ConsentAppDecisionForm(request.POST)
+        back_to_apps = request.POST.get("back") == ConsentAppDecisionForm.BACK_TO_APPS
+        back = (
+            redirect(reverse("partners:connected_apps") + f"#app-{link_id}")
+            if back_to_apps
+            else redirect(reverse("consents:consent_list") + f"#purpose-{purpose}")
+        )
+        tag = "" if back_to_apps else CARD_TAG + purpose
+        try:
+            app = connected_app_get(subject=request.user, link_id=link_id)
+            found = purpose_get_active(purpose_slug=purpose)
+            if not form.is_valid():
+                messages.error(request, next(iter(form.errors.values()))[0], extra_tags=tag)
+                return back
+            decision = form.cleaned_data["decision"]
+            impact = self._impact_if_turning_to_no(request, found, app, decision)
+            if impact is not None and not form.confirms(impact):
+                total, parts = uploads_in_words(impact)
+                return render(
+                    request,
+                    "consents/app_withdraw_confirm.html",
+                    {
+                        "app": app,
+                        "purpose": found,
+                        "decision": decision,
+                        "back": form.cleaned_data["back"],
+                        "impact": impact,
+                        "uploads_total": total,
+                        "uploads_parts": parts,
+                    },
+                )
+            if decision == ConsentAppDecisionForm.FOLLOW:
+                consent_exception_remove(
+                    subject=request.user, purpose_slug=purpose, link_ref=app.link_ref, actor=request.user
+                )
+            else:
+                consent_exception_set(
+                    subject=request.user,
+                    purpose_slug=purpose,
+                    link_ref=app.link_ref,
+                    granted=form.granted,
+                    channel=Channel.WEB,
+                    actor=request.user,
+                )
+        except DomainError as error:
+            messages.error(request, error.detail, extra_tags=tag)
+            return back
+        answer = consent_answer_for_app(subject=request.user, purpose=found, app=app)
+        messages.success(request, _app_answer_message(answer, found, impact), extra_tags=tag)
+        return back
+
+    @staticmethod
+    def _impact_if_turning_to_no(request, purpose, app, decision: str) -> WithdrawalImpact | None:
+        """What this answer would erase or take down: only when the app may use the purpose now and would not."""
+        if decision == ConsentAppDecisionForm.ALLOW:
+            return None
+        if not consent_answer_for_app(subject=request.user, purpose=purpose, app=app).granted:
+            return None
+        if (
+            decision == ConsentAppDecisionForm.FOLLOW
+            and consent_status_get(subject=request.user, purpose=purpose).granted
+        ):
+            return None
+        return consent_withdrawal_impact(subject=request.user, purpose_slug=purpose.slug, link_ref=app.link_ref)
+
+
+def _app_answer_message(answer, purpose, impact: WithdrawalImpact | None) -> str:
+    values = {"app": answer.app.name, "title": purpose.title}
+    if not answer.own:
+        said = _("%(app)s now follows your choice for all apps on “%(title)s”.") % values
+    elif answer.granted:
+        said = _("“%(title)s” is now allowed in %(app)s, whatever you choose for other apps.") % values
+    else:
+        said = _("“%(title)s” is now not allowed in %(app)s, whatever you choose for other apps.") % values
+    if impact and impact.uploads_to_erase:
+        total, parts = uploads_in_words(impact)
+        said += " " + ngettext(
+            "%(total)s is being deleted for good: %(parts)s.",
+            "%(total)s are being deleted for good: %(parts)s.",
+            impact.uploads_to_erase,
+        ) % {"total": total, "parts": parts}
+    return said

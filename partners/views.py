@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
 from config.errors import DomainError
+from consents.selectors import consent_answers_by_app, consent_states_for_subject
 from partners.selectors import (
     link_code_live_for_subject,
     link_get_for_subject,
@@ -24,8 +25,17 @@ class ConnectedAppListView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         now = timezone.now()
         links = list(link_list_for_subject(subject=self.request.user))
+        rows = consent_states_for_subject(subject=self.request.user)
+        by_app = consent_answers_by_app(subject=self.request.user, rows=rows)
         for link in links:
             link.scope_descriptions = link_scope_meanings_for_subject(partner=link.partner)
+            # Per-app exceptions: each purpose's answer for this app, with the decision for all apps beside it.
+            link.purpose_answers = [
+                (row, answer)
+                for row in rows
+                for answer in by_app[row.purpose_slug]
+                if answer.app.link_ref == link.pk
+            ]
         live_code = link_code_live_for_subject(subject=self.request.user, now=now)
         return {**super().get_context_data(**kwargs), "links": links, "live_code": live_code, "now": now}
 
