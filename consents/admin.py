@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import AuditedViewMixin, ReadOnlyAdminMixin
-from consents.models import ConsentEvent, ConsentState, LikenessRestriction, Purpose, PurposeVersion
+from consents.models import ConsentEvent, ConsentException, ConsentState, LikenessRestriction, Purpose, PurposeVersion
 from consents.selectors import consent_state_name
 from consents.services import purpose_create, purpose_update, restriction_save
 
@@ -108,7 +108,7 @@ class PurposeVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class ConsentEventAdmin(AuditedViewMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The ledger: nobody adds, changes or deletes an event here, superusers included."""
 
-    list_display = ["seq", "created_at", "purpose_slug", "purpose_version", "granted", "channel", "actor"]
+    list_display = ["seq", "created_at", "purpose_slug", "purpose_version", "granted", "scope", "channel", "actor"]
     list_filter = ["channel", "granted", "purpose"]
     search_fields = ["=subject_ref"]
     list_select_related = ["purpose"]
@@ -131,6 +131,19 @@ class ConsentStateAdmin(AuditedViewMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("consents.view_consentstate")
+
+
+@admin.register(ConsentException)
+class ConsentExceptionAdmin(AuditedViewMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Per-app exceptions, read only: only the subject changes them (page or API)."""
+
+    list_display = ["subject", "purpose", "link_ref", "granted", "purpose_version", "changed_at"]
+    list_filter = ["purpose", "granted"]
+    search_fields = ["=subject__email"]
+    list_select_related = ["subject", "purpose"]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("consents.view_consentexception")
 
 
 @admin.register(LikenessRestriction)

@@ -275,3 +275,26 @@ def test_create_partner_grants_every_scope_unless_narrowed(db):
     assert "appearances:write" in Partner.objects.get(name="Everything app").scopes
     assert Partner.objects.get(name="Reader app").scopes == ["consents:read", "appearances:read"]
     assert json.loads(out.getvalue().split("}\n", 1)[0] + "}")["client_id"]
+
+
+def test_privacy_officers_work_the_overdue_queue_in_admin_and_support_cannot(subject, link, granted, client):
+    from django.contrib.auth.models import Group
+
+    from tests.accounts.factories import UserFactory
+
+    appearance = _report(link)
+    appearance_takedown_request(appearance=appearance, now=timezone.now() - timedelta(hours=49))
+    officer = UserFactory(is_staff=True)
+    officer.groups.add(Group.objects.get(name="Privacy officer"))
+    support = UserFactory(is_staff=True)
+    support.groups.add(Group.objects.get(name="Support"))
+    queue = "/admin/appearances/appearance/?takedown=overdue"
+
+    client.force_login(officer)
+    seen = client.get(queue)
+    client.force_login(support)
+    refused = client.get(queue)
+
+    assert seen.status_code == HTTPStatus.OK
+    assert str(appearance.pk) in seen.content.decode()
+    assert refused.status_code == HTTPStatus.FORBIDDEN

@@ -374,3 +374,30 @@ def test_me_api_answers_404_for_another_persons_app_and_for_an_unknown_purpose(m
     assert [r.status_code for r in (foreign, unknown, garbage)] == [HTTPStatus.NOT_FOUND] * 3
     assert all(r.json()["code"] == "not_found" for r in (foreign, unknown, garbage))
     assert not ConsentEvent.objects.exists()
+
+
+# --- Staff ------------------------------------------------------------------------------------------
+
+
+def test_privacy_officers_see_exceptions_read_only_and_support_does_not(subject, cameo, studio_b, client):
+    from django.contrib.auth.models import Group
+
+    from consents.services import consent_exception_set as set_exception
+    from tests.accounts.factories import UserFactory as Users
+
+    exception_event = set_exception(subject=subject, purpose_slug="cameo", link_ref=studio_b.link.pk, granted=False)
+    exception = ConsentException.objects.get(last_event=exception_event)
+    officer = Users(is_staff=True)
+    officer.groups.add(Group.objects.get(name="Privacy officer"))
+    support = Users(is_staff=True)
+    support.groups.add(Group.objects.get(name="Support"))
+    url = f"/admin/consents/consentexception/{exception.pk}/change/"
+
+    client.force_login(officer)
+    seen = client.get(url)
+    client.force_login(support)
+    refused = client.get(url)
+
+    assert seen.status_code == HTTPStatus.OK
+    assert 'name="_save"' not in seen.content.decode()  # read only
+    assert refused.status_code == HTTPStatus.FORBIDDEN
