@@ -22,6 +22,7 @@ PRIVACY_OFFICER = {
     "consents.view_purposeversion",
     "consents.view_consentevent",
     "consents.view_consentstate",
+    "consents.view_consentexception",  # consents 0007: per-app exceptions, read only
 }
 SUPPORT = {
     "accounts.view_user",
