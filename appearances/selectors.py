@@ -116,8 +116,13 @@ def appearance_thumbnail_bytes(*, appearance: Appearance) -> bytes:
     )
 
 
+def appearance_thumbnail_path(*, appearance_id) -> str:
+    """Where an appearance's thumbnail lies in the export archive (always a JPEG: ingestion re-encodes it)."""
+    return f"appearances/{appearance_id}.jpg"
+
+
 def appearances_export_for_subject(*, subject: User) -> list[dict]:
-    """The subject's appearances for the export archive (appearances.json)."""
+    """The subject's appearances for the export archive (appearances.json); `thumbnail` names the file beside it."""
     return [
         {
             "id": str(a.pk),
@@ -132,6 +137,7 @@ def appearances_export_for_subject(*, subject: User) -> list[dict]:
             "c2pa_manifest_id": a.c2pa_manifest_id or None,
             "source_upload_ids": a.source_upload_ids,
             "has_thumbnail": bool(a.thumbnail_object_name),
+            "thumbnail": appearance_thumbnail_path(appearance_id=a.pk) if a.thumbnail_object_name else None,
             "status": a.status,
             "takedown_requested_at": a.takedown_requested_at,
             "takedown_due_at": a.takedown_due_at,
@@ -142,4 +148,14 @@ def appearances_export_for_subject(*, subject: User) -> list[dict]:
         .select_related("partner")
         .prefetch_related("purposes")
         .order_by("created_at")
+    ]
+
+
+def appearance_thumbnail_files_for_export(*, subject: User) -> list[tuple[str, str]]:
+    """(appearance id, stored object name) of every appearance of the subject with a thumbnail, oldest first."""
+    return [
+        (str(pk), name)
+        for pk, name in Appearance.objects.filter(subject=subject, thumbnail_object_name__isnull=False)
+        .order_by("created_at", "id")
+        .values_list("pk", "thumbnail_object_name")
     ]

@@ -13,8 +13,10 @@ from typing import Any
 from allauth.mfa.models import Authenticator
 from django.db import models
 from django.utils.text import capfirst
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
+from appearances.models import Appearance
+from appearances.selectors import OVERDUE, appearance_status_shown
 from consents.models import Channel, ConsentEvent, ConsentStateName
 from data_rights.models import DataRequest
 from media_vault.models import AccessEvent
@@ -44,6 +46,32 @@ def _who(*, kind: str, partner: str | None) -> dict[str, Any]:
         "actor_kind": kind,
         "partner": {"name": partner} if partner else None,
         "get_actor_kind_display": _label(AccessEvent.ActorKind, kind),
+    }
+
+
+def _appearance(a: Mapping[str, Any], *, title, generated_at: datetime) -> dict[str, Any]:
+    """One appearance as the Appearances page shows it; a takedown past its deadline when the copy was made is
+    overdue, by the same rule as the page."""
+    status = appearance_status_shown(
+        appearance=Appearance(status=a["status"], takedown_due_at=a["takedown_due_at"]), now=generated_at
+    )
+    return {
+        "id": a["id"],
+        "short_id": _short(a["id"]),
+        "title": a["title"],
+        "app": a["app"],
+        "kind": _label(Appearance.Kind, a["kind"]),
+        "kind_word": str(Appearance.Kind(a["kind"]).label) if a["kind"] in Appearance.Kind.values else a["kind"],
+        "made_by": _label(Appearance.MadeBy, a["made_by"]),
+        "purposes": [title(slug) for slug in a["purposes"]],
+        "created_at": a["created_at"],
+        "status": status,
+        "status_label": _("Overdue") if status == OVERDUE else _label(Appearance.Status, status),
+        "takedown_requested_at": a["takedown_requested_at"],
+        "takedown_due_at": a["takedown_due_at"],
+        "taken_down_at": a["taken_down_at"],
+        "takedown_reason": _label(Appearance.TakedownReason, a["takedown_reason"]),
+        "thumbnail": a.get("thumbnail"),
     }
 
 
@@ -87,6 +115,13 @@ def export_index_context(
             "email_addresses": profile.get("email_addresses", []),
             "two_factor": [_label(Authenticator.Type, kind) for kind in profile["two_factor"]],
         },
+        "sign_ins": [
+            {"at": s["at"], "device": s["device"], "new_device": s["new_device"]} for s in profile.get("sign_ins", [])
+        ],
+        "sessions": [
+            {"started_at": s["started_at"], "last_seen_at": s["last_seen_at"], "ip": s["ip"], "device": s["device"]}
+            for s in profile.get("sessions", [])
+        ],
         "consents": [
             {
                 "title": c["title"],
@@ -128,7 +163,15 @@ def export_index_context(
             }
             for number, e in enumerate(sorted(consents["events"], key=lambda e: e["seq"]), start=1)
         ],
+        # Retired restrictions stay in the archive, as the portal keeps them; the page says they are retired.
+        "restrictions": [
+            {"title": r["title"], "version": r["version"], "active": r["active"], "chosen_at": r["chosen_at"]}
+            for r in consents.get("restrictions", [])
+        ],
         "uploads": uploads,
+        "appearances": [
+            _appearance(a, title=title, generated_at=generated_at) for a in sections.get("appearances.json", [])
+        ],
         "access_log": [
             {
                 "when": a["when"],

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import StaffAction, User
 from accounts.services import account_disable, staff_action_log
+from appearances.selectors import appearance_thumbnail_files_for_export, appearance_thumbnail_path
 from config.enqueue import task_enqueue
 from consents.selectors import purpose_titles_by_slug
 from data_rights import tasks
@@ -111,13 +112,13 @@ def export_build(*, request_id, now: datetime | None = None) -> DataRequest | No
     try:
         sections = export_sections_for_subject(subject=subject)
         data_key = subject_data_key(subject=subject)
-        uploads = upload_files_for_export(subject=subject)
+        files = _export_files(subject=subject, sections=sections)
 
         def images():
-            for done, (upload_id, object_name, ext) in enumerate(uploads, start=1):
-                yield f"uploads/{upload_id}.{ext}", _image_chunks(data_key=data_key, name=object_name)
+            for done, (path, object_name) in enumerate(files, start=1):
+                yield path, _image_chunks(data_key=data_key, name=object_name)
                 if done % 50 == 0:
-                    _renew(job=job, done=done, total=len(uploads))
+                    _renew(job=job, done=done, total=len(files))
 
         name, size = vault_stream_put(
             data_key=data_key,
@@ -135,8 +136,8 @@ def export_build(*, request_id, now: datetime | None = None) -> DataRequest | No
             finished_at=finished,
             expires_at=finished + EXPORT_LIFETIME,
             lease_until=None,
-            progress_done=len(uploads),
-            progress_total=len(uploads),
+            progress_done=len(files),
+            progress_total=len(files),
             last_error="",
         )
     if not updated:  # someone else finished or cancelled it meanwhile: keep no orphan archive
@@ -147,8 +148,24 @@ def export_build(*, request_id, now: datetime | None = None) -> DataRequest | No
         template_prefix="data_rights/email/export_ready",
         context={"expires_at": finished + EXPORT_LIFETIME},
     )
-    logger.info("export ready request=%s size=%s uploads=%s", job.pk, size, len(uploads))
+    logger.info("export ready request=%s size=%s files=%s", job.pk, size, len(files))
     return DataRequest.objects.get(pk=job.pk)
+
+
+def _export_files(*, subject: User, sections: dict) -> list[tuple[str, str]]:
+    """(path in the archive, stored object name) of every image the archive holds: each stored upload, then each
+    appearance thumbnail that appearances.json names (so index.html never shows a picture the archive lacks)."""
+    uploads = [
+        (f"uploads/{upload_id}.{ext}", object_name)
+        for upload_id, object_name, ext in upload_files_for_export(subject=subject)
+    ]
+    named = {a["thumbnail"] for a in sections["appearances.json"] if a["thumbnail"]}
+    thumbnails = [
+        (path, object_name)
+        for appearance_id, object_name in appearance_thumbnail_files_for_export(subject=subject)
+        if (path := appearance_thumbnail_path(appearance_id=appearance_id)) in named
+    ]
+    return uploads + thumbnails
 
 
 def _image_chunks(*, data_key: bytes, name: str):

@@ -1,4 +1,5 @@
-"""Demo data for `seed_demo`: realistic purposes for face data and two demo subjects. Idempotent.
+"""Demo data for `seed_demo`: realistic purposes for face data, two demo subjects, two demo apps and what those apps
+reported making with the demo subject's likeness. Idempotent.
 
 `seed_demo --reset` puts the demo back as seeded after people have used it, through the apps' own services: the
 demo subjects are erased as any erasure is (rule 7), the demo purposes and partner are restored as staff would
@@ -6,14 +7,22 @@ restore them, then the demo is seeded again. Nothing else is touched: other peop
 their links to the demo partner, and staff accounts stay as they are.
 """
 
+import hashlib
+import io
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
+from PIL import Image, ImageOps
 
 from accounts.services import subject_create
+from appearances.selectors import appearance_list_for_partner
+from appearances.services import appearance_report, appearance_takedown_request
 from consents.models import Purpose
+from consents.selectors import consent_states_for_subject
 from consents.services import (
     consent_grant,
     purpose_create,
@@ -68,7 +77,7 @@ DEMO_SUBJECTS = [
     {
         "email": "demo@example.com",
         "display_name": "Demo Subject",
-        "grants": ["store-uploads", "generate-likeness"],
+        "grants": ["store-uploads", "generate-likeness", "cameos"],
         "restrictions": ["no-political"],
     },
     {"email": "demo2@example.com", "display_name": "Second Demo", "grants": ["store-uploads"], "restrictions": []},
@@ -77,7 +86,78 @@ DEMO_SUBJECTS = [
 
 DEMO_PARTNER = "Cameo Studio (demo)"
 DEMO_PARTNER_CONTACT = "privacy@cameo.example"
+DEMO_SECOND_PARTNER = "Avatar Forge (demo)"
+DEMO_SECOND_PARTNER_CONTACT = "privacy@avatarforge.example"
+DEMO_PARTNERS = {DEMO_PARTNER: DEMO_PARTNER_CONTACT, DEMO_SECOND_PARTNER: DEMO_SECOND_PARTNER_CONTACT}
 DEMO_ASSETS = Path(__file__).resolve().parent / "assets"  # crops of NASA's public-domain astronaut portrait
+
+
+@dataclass(frozen=True)
+class DemoAppearance:
+    """Media that a demo app made with the demo subject's likeness, and what the subject did about it."""
+
+    key: str  # names it for good: its content hash is derived from it, so a second run finds it
+    app: str
+    kind: str
+    made_by: str
+    purposes: tuple[str, ...]
+    title: str
+    days_ago: int
+    asset: str | None  # the demo photo its thumbnail is made from; None: the app sent no thumbnail
+    look: str = "frame"  # how the thumbnail is made from the photo (see _demo_thumbnail)
+    takedown_reason: str | None = None  # the subject asked for a takedown, with this reason
+
+    @property
+    def content_sha256(self) -> str:
+        return hashlib.sha256(f"demo appearance {self.key}".encode()).hexdigest()
+
+
+DEMO_APPEARANCES = [
+    DemoAppearance(
+        key="beach-cameo",
+        app=DEMO_PARTNER,
+        kind="video",
+        made_by="other_person",
+        purposes=("cameos",),
+        title="Moonwalk on the beach (a friend's cameo)",
+        days_ago=3,
+        asset="astronaut.jpg",
+        look="warm",
+    ),
+    DemoAppearance(
+        key="birthday-greeting",
+        app=DEMO_PARTNER,
+        kind="video",
+        made_by="subject",
+        purposes=("generate-likeness",),
+        title="Birthday greeting",
+        days_ago=9,
+        asset="astronaut-close.jpg",
+        look="frame",
+        takedown_reason="not_me",
+    ),
+    DemoAppearance(
+        key="profile-avatar",
+        app=DEMO_SECOND_PARTNER,
+        kind="image",
+        made_by="subject",
+        purposes=("generate-likeness",),
+        title="Illustrated profile avatar",
+        days_ago=14,
+        asset="astronaut-close.jpg",
+        look="poster",
+    ),
+    DemoAppearance(
+        key="voice-note",
+        app=DEMO_SECOND_PARTNER,
+        kind="audio",
+        made_by="subject",
+        purposes=("generate-likeness",),
+        title="Voice note for the avatar",
+        days_ago=13,
+        asset=None,
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -85,11 +165,12 @@ class DemoSeedResult:
     purposes_created: int
     subjects_created: int
     password: str
-    partner_created: bool
+    partners_created: int
     uploads_created: int
+    appearances_created: int
     subjects_erased: int = 0  # by --reset
     purposes_restored: int = 0  # by --reset
-    partner_restored: bool = False  # by --reset
+    partners_restored: int = 0  # by --reset
 
 
 @transaction.atomic
@@ -112,20 +193,35 @@ def demo_seed() -> DemoSeedResult:
             consent_grant(subject=user, purpose_slug=slug, actor=user)
         restrictions_set(subject=user, slugs=spec["restrictions"], actor=user)
         subjects_created += 1
-    partner_created, uploads_created = _demo_partner_and_uploads()
-    return DemoSeedResult(purposes_created, subjects_created, DEMO_PASSWORD, partner_created, uploads_created)
-
-
-def _demo_partner_and_uploads() -> tuple[bool, int]:
-    """A demo partner linked to the demo subject, and one upload from each source (first run only)."""
     subject = get_user_model().objects.get(email=DEMO_SUBJECTS[0]["email"])
-    partner = Partner.objects.filter(name=DEMO_PARTNER).first()
-    partner_created = partner is None
+    partners, partners_created = {}, 0
+    for name, contact in DEMO_PARTNERS.items():
+        partners[name], created = _demo_partner_linked(subject=subject, name=name, contact=contact)
+        partners_created += created
+    return DemoSeedResult(
+        purposes_created=purposes_created,
+        subjects_created=subjects_created,
+        password=DEMO_PASSWORD,
+        partners_created=partners_created,
+        uploads_created=_demo_uploads(subject=subject, partner=partners[DEMO_PARTNER]),
+        appearances_created=_demo_appearances(subject=subject, partners=partners),
+    )
+
+
+def _demo_partner_linked(*, subject, name: str, contact: str) -> tuple[Partner, bool]:
+    """A demo app (created if missing) connected to the demo subject the way a person connects one."""
+    partner = Partner.objects.filter(name=name).first()
+    created = partner is None
     if partner is None:
-        partner = partner_create(name=DEMO_PARTNER, contact_email=DEMO_PARTNER_CONTACT).partner
+        partner = partner_create(name=name, contact_email=contact).partner
     if not Link.objects.filter(partner=partner, subject=subject, unlinked_at__isnull=True).exists():
-        _, code = link_code_create(subject=subject)  # the way a person connects an app
+        _, code = link_code_create(subject=subject)
         link_redeem(partner=partner, code=code)
+    return partner, created
+
+
+def _demo_uploads(*, subject, partner: Partner) -> int:
+    """One upload from each source (first run only)."""
     uploads_created = 0
     if not FaceUpload.objects.filter(subject=subject).exists():
         upload_ingest(
@@ -138,11 +234,59 @@ def _demo_partner_and_uploads() -> tuple[bool, int]:
             partner=partner,
         )
         uploads_created = 2
-    return partner_created, uploads_created
+    return uploads_created
+
+
+def _demo_thumbnail(*, asset: str, look: str) -> bytes:
+    """A thumbnail an app might send, made from a demo photo: a wide video frame, warm-toned, or a poster avatar."""
+    photo = ImageOps.exif_transpose(Image.open(DEMO_ASSETS / asset)).convert("RGB")
+    if look == "poster":
+        picture = ImageOps.posterize(ImageOps.autocontrast(ImageOps.fit(photo, (320, 320))), 3)
+    else:
+        picture = ImageOps.fit(photo, (480, 270), centering=(0.5, 0.35))
+        if look == "warm":
+            picture = ImageOps.colorize(ImageOps.grayscale(picture), black="#2b1a3d", white="#ffd9a0", mid="#d9734e")
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def _demo_appearances(*, subject, partners: dict[str, Partner]) -> int:
+    """What the demo apps reported making with the demo subject's likeness, each reported once, as an app reports
+    it (`appearance_report`), and the takedown the subject asked for. One whose purposes the subject does not grant
+    now is not reported (rule 1), so a second run after a withdrawal adds nothing."""
+    granted = {row.purpose_slug for row in consent_states_for_subject(subject=subject) if row.granted}
+    now = timezone.now()
+    created = 0
+    for spec in DEMO_APPEARANCES:
+        partner = partners[spec.app]
+        if not granted.issuperset(spec.purposes):
+            continue
+        if (
+            appearance_list_for_partner(partner=partner, subject=subject)
+            .filter(content_sha256=spec.content_sha256)
+            .exists()
+        ):
+            continue
+        appearance = appearance_report(
+            subject=subject,
+            partner=partner,
+            kind=spec.kind,
+            made_by=spec.made_by,
+            purpose_slugs=list(spec.purposes),
+            created_at=now - timedelta(days=spec.days_ago),
+            content_sha256=spec.content_sha256,
+            title=spec.title,
+            thumbnail=_demo_thumbnail(asset=spec.asset, look=spec.look) if spec.asset else None,
+        )
+        if spec.takedown_reason:
+            appearance_takedown_request(appearance=appearance, reason=spec.takedown_reason)
+        created += 1
+    return created
 
 
 def demo_reset() -> DemoSeedResult:
-    """Put the demo subjects, purposes and partner back as seeded; running it twice is the same as once."""
+    """Put the demo subjects, purposes and partners back as seeded; running it twice is the same as once."""
     subjects = get_user_model().objects.filter(
         email__in=[spec["email"] for spec in DEMO_SUBJECTS], is_staff=False, is_superuser=False
     )
@@ -154,10 +298,15 @@ def demo_reset() -> DemoSeedResult:
         purposes_restored = sum(
             _demo_purpose_restore(position=position, spec=spec) for position, spec in enumerate(DEMO_PURPOSES)
         )
-        partner_restored = _demo_partner_restore()
+        partners_restored = sum(
+            _demo_partner_restore(name=name, contact=contact) for name, contact in DEMO_PARTNERS.items()
+        )
     seeded = demo_seed()
     return replace(
-        seeded, subjects_erased=subjects_erased, purposes_restored=purposes_restored, partner_restored=partner_restored
+        seeded,
+        subjects_erased=subjects_erased,
+        purposes_restored=purposes_restored,
+        partners_restored=partners_restored,
     )
 
 
@@ -172,14 +321,14 @@ def _demo_purpose_restore(*, position: int, spec: dict) -> bool:
     return True
 
 
-def _demo_partner_restore() -> bool:
-    """The demo partner active again, with its seeded contact, no webhook URL and every scope."""
-    partner = Partner.objects.filter(name=DEMO_PARTNER).first()
-    seeded = {"contact_email": DEMO_PARTNER_CONTACT, "webhook_url": "", "active": True}
+def _demo_partner_restore(*, name: str, contact: str) -> bool:
+    """A demo partner active again, with its seeded contact, no webhook URL and every scope."""
+    partner = Partner.objects.filter(name=name).first()
+    seeded = {"contact_email": contact, "webhook_url": "", "active": True}
     if partner is None or (
         all(getattr(partner, field) == value for field, value in seeded.items())
         and set(partner.scopes) == set(PARTNER_SCOPES)
     ):
         return False
-    partner_update(partner=partner, actor=None, name=DEMO_PARTNER, scopes=list(PARTNER_SCOPES), **seeded)
+    partner_update(partner=partner, actor=None, name=name, scopes=list(PARTNER_SCOPES), **seeded)
     return True

@@ -115,6 +115,72 @@ def read_events(base_url: str, token: str, after: str | None = None, max_pages: 
     return events, cursor
 
 
+def report_appearance(
+    base_url: str,
+    token: str,
+    subject_id: str,
+    *,
+    kind: str,
+    made_by: str,
+    purposes: list[str],
+    created_at: str,
+    content_sha256: str,
+    title: str = "",
+    thumbnail: bytes | None = None,
+    source_upload_ids: list[str] | None = None,
+    c2pa_manifest_id: str = "",
+) -> dict:
+    """Report media you made with the subject's likeness (scope appearances:write); returns it, with its `id`.
+
+    `kind` is video, image or audio; `made_by` is subject or other_person (a cameo). With a `thumbnail` (JPEG,
+    PNG or WebP bytes) it is sent as a multipart form, else as JSON. A purpose not granted now raises
+    PortalError 403 `consent_required`, and nothing is stored: do not publish the media.
+    """
+    fields = {
+        "kind": kind,
+        "made_by": made_by,
+        "purposes": list(purposes),
+        "created_at": created_at,
+        "content_sha256": content_sha256,
+        "title": title,
+        "source_upload_ids": list(source_upload_ids or []),
+        "c2pa_manifest_id": c2pa_manifest_id,
+    }
+    url = f"{base_url.rstrip('/')}/api/v1/subjects/{subject_id}/appearances/"
+    if thumbnail is None:
+        response = requests.post(url, json=fields, headers=_bearer(token), timeout=TIMEOUT)
+    else:  # lists become repeated form fields
+        response = requests.post(
+            url, data=fields, files={"thumbnail": ("thumbnail", thumbnail)}, headers=_bearer(token), timeout=TIMEOUT
+        )
+    return _check(response)
+
+
+def list_appearances(base_url: str, token: str, subject_id: str, max_pages: int = 100) -> list[dict]:
+    """Your appearances of the subject, newest first (scope appearances:read); follows `next` for you."""
+    appearances, url = [], f"{base_url.rstrip('/')}/api/v1/subjects/{subject_id}/appearances/"
+    for _ in range(max_pages):
+        page = _check(requests.get(url, headers=_bearer(token), timeout=TIMEOUT))
+        appearances.extend(page["results"])
+        url = page["next"]
+        if not url:
+            break
+    return appearances
+
+
+def confirm_taken_down(base_url: str, token: str, subject_id: str, appearance_id: str) -> dict:
+    """Tell the portal you took an appearance down (scope appearances:write); returns it, `status: taken_down`.
+
+    Do it before the `due_at` of its `appearance.takedown_requested`; confirming again changes nothing.
+    """
+    response = requests.post(
+        f"{base_url.rstrip('/')}/api/v1/subjects/{subject_id}/appearances/{appearance_id}/taken-down/",
+        headers=_bearer(token),
+        timeout=TIMEOUT,
+    )
+    return _check(response)
+
+
 def verify_webhook(secret: str, body: bytes, headers: dict) -> dict:
     """Check a webhook's signature and age (5 minutes); returns {"type", "timestamp", "data"}.
 
@@ -164,11 +230,14 @@ __all__ = [
     "WebhookVerificationError",
     "check_consent",
     "check_many",
+    "confirm_taken_down",
     "get_token",
+    "list_appearances",
     "list_purposes",
     "main",
     "read_events",
     "redeem_link_code",
+    "report_appearance",
     "verify_webhook",
 ]
 

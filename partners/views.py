@@ -31,10 +31,7 @@ class ConnectedAppListView(LoginRequiredMixin, TemplateView):
             link.scope_descriptions = link_scope_meanings_for_subject(partner=link.partner)
             # Per-app exceptions: each purpose's answer for this app, with the decision for all apps beside it.
             link.purpose_answers = [
-                (row, answer)
-                for row in rows
-                for answer in by_app[row.purpose_slug]
-                if answer.app.link_ref == link.pk
+                (row, answer) for row in rows for answer in by_app[row.purpose_slug] if answer.app.link_ref == link.pk
             ]
         live_code = link_code_live_for_subject(subject=self.request.user, now=now)
         return {**super().get_context_data(**kwargs), "links": links, "live_code": live_code, "now": now}

@@ -13,11 +13,14 @@ from allauth.usersessions.models import UserSession
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
+from django.utils import timezone
 from PIL import Image
 
 from accounts.devices import device_label
 from accounts.models import SignIn
 from appearances.models import Appearance
+from appearances.selectors import appearance_thumbnail_bytes
+from appearances.services import appearance_report
 from consents.models import ConsentEvent, ConsentException, ConsentState, SubjectRestriction
 from data_rights.archive import archive_stream
 from data_rights.models import DataRequest
@@ -29,8 +32,8 @@ from media_vault.selectors import upload_image_bytes
 from media_vault.services import upload_erase
 from partners.models import Link
 from tests.accounts.factories import UserFactory
-from tests.media_vault.factories import FaceUploadFactory, image_bytes, jpeg_bytes
-from tests.partners.factories import LinkFactory
+from tests.media_vault.factories import FaceUploadFactory, grant_all, image_bytes, jpeg_bytes
+from tests.partners.factories import LinkFactory, PartnerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -240,7 +243,8 @@ def test_archive_holds_every_row_of_every_model_tied_to_the_subject(holdings, ex
 def test_archive_holds_exactly_the_files_of_the_contract(holdings, export, archive_open):
     uploads = {f"uploads/{u.pk}.{u.extension}" for u in holdings.uploads}
     assert {u.rsplit(".", 1)[1] for u in uploads} == {"jpg", "png"}
-    assert set(archive_open(export).namelist()) == {"manifest.json", *JSON_FILES, "index.html", *uploads}
+    thumbnails = {f"appearances/{holdings.appearance.pk}.jpg"}
+    assert set(archive_open(export).namelist()) == {"manifest.json", *JSON_FILES, "index.html", *uploads, *thumbnails}
 
 
 def test_manifest_has_the_sha256_and_size_of_every_other_file(export, archive_open):
@@ -271,6 +275,41 @@ def test_archive_images_are_the_stored_images_decrypted(holdings, export, archiv
         assert archive.read(f"uploads/{upload.pk}.{upload.extension}") == upload_image_bytes(upload=upload)
 
 
+def test_appearance_thumbnails_are_the_stored_thumbnails_decrypted_and_named_in_appearances_json(
+    holdings, export, archive_open
+):
+    archive = archive_open(export)
+    path = f"appearances/{holdings.appearance.pk}.jpg"
+
+    listed = {a["id"]: a["thumbnail"] for a in _json(archive, "appearances.json")}
+
+    assert listed == {str(holdings.appearance.pk): path}
+    assert archive.read(path) == appearance_thumbnail_bytes(appearance=holdings.appearance)
+    assert archive.read(path).startswith(b"\xff\xd8")  # a JPEG, as ingestion re-encodes every thumbnail
+    manifest = _json(archive, "manifest.json")["files"]
+    assert manifest[path]["sha256"] == hashlib.sha256(archive.read(path)).hexdigest()
+
+
+def test_an_appearance_without_a_thumbnail_names_no_file(subject, cameo, archive_open):
+    grant_all(subject=subject, purposes=[cameo])
+    partner = PartnerFactory()
+    LinkFactory(partner=partner, subject=subject)
+    appearance = appearance_report(
+        subject=subject,
+        partner=partner,
+        kind="audio",
+        made_by="subject",
+        purpose_slugs=[cameo.slug],
+        created_at=timezone.now(),
+        content_sha256="cd" * 32,
+    )
+
+    archive = archive_open(export_build(request_id=export_request(subject=subject).pk))
+
+    assert [(a["id"], a["thumbnail"]) for a in _json(archive, "appearances.json")] == [(str(appearance.pk), None)]
+    assert not [name for name in archive.namelist() if name.startswith("appearances/")]
+
+
 def test_partners_file_gives_the_pairwise_id_of_every_link(holdings, export, archive_open):
     partners = _json(archive_open(export), "partners.json")
     assert {(p["partner"], p["subject_id"]) for p in partners} == {
@@ -293,7 +332,9 @@ def test_index_page_shows_profile_consents_history_uploads_access_log_and_apps(h
     assert holdings.reveal.reason in text  # the access log
     for link in (holdings.link, holdings.old_link):
         assert link.partner.name in text and str(link.pairwise_id) in text
-    assert sorted(page.images) == sorted(f"uploads/{u.pk}.{u.extension}" for u in holdings.uploads)
+    assert sorted(page.images) == sorted(
+        [*(f"uploads/{u.pk}.{u.extension}" for u in holdings.uploads), f"appearances/{holdings.appearance.pk}.jpg"]
+    )
     assert set(page.images) <= set(archive.namelist())
 
 

@@ -21,6 +21,7 @@ RAW_CODES = {
     *("granted", "withdrawn", "not_asked", "reconsent_required"),
     *("subject", "partner", "staff", "system", "portal", "web", "api", "admin"),
     *("view", "content", "reveal", "export", "erasure", "queued", "running", "ready", "done", "failed", "expired"),
+    *("video", "image", "audio", "other_person", "live", "takedown_requested", "taken_down", "not_me"),
 }
 UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 
@@ -135,9 +136,16 @@ def test_index_shows_short_ids_with_the_full_id_at_hand(page, index_html, holdin
 
 def test_index_shows_every_image_with_a_text_alternative(page, index_html, holdings):
     _open(page, index_html, width=1280)
-    images = page.get_by_role("main").locator("img")
-    expect(images).to_have_count(len(holdings.uploads))
-    for image in images.all():
+    uploads = page.locator("#uploads img")
+    thumbnails = page.locator("#appearances img")
+    expect(page.get_by_role("main").locator("img")).to_have_count(len(holdings.uploads) + 1)
+    expect(uploads).to_have_count(len(holdings.uploads))
+    expect(thumbnails).to_have_count(1)
+    for image in uploads.all():
         assert image.get_attribute("src").startswith("uploads/")
         assert image.evaluate("img => img.naturalWidth") > 0  # the file is there, next to index.html
         assert image.get_attribute("alt").startswith("Face upload of ")
+    thumbnail = thumbnails.first
+    assert thumbnail.get_attribute("src") == f"appearances/{holdings.appearance.pk}.jpg"
+    assert thumbnail.evaluate("img => img.naturalWidth") > 0
+    assert thumbnail.get_attribute("alt") == "Thumbnail of “Birthday cameo” from Cameo Studio"

@@ -38,7 +38,8 @@ def _client(user) -> Client:
 def demo():
     """The demo subject of `seed_demo`, a month on: new terms for one purpose, two apps, reads and an export.
 
-    After seeding: 5 purposes, `store-uploads` and `generate-likeness` granted, Cameo Studio connected, 2 photos.
+    After seeding: 5 purposes, `store-uploads`, `generate-likeness` and `cameos` granted, Cameo Studio and Avatar
+    Forge connected, 2 photos, appearances from both.
     Then `generate-likeness` gets terms that need a new decision, the subject withdraws `cameos` (Cameo Studio
     confirms it got that change), a second app could not be told of it, an app opened a photo, and an export is
     ready.

@@ -1,23 +1,39 @@
-"""demo/seed.py: `seed_demo --reset` puts the demo back as seeded, through the apps' services, and touches nobody else."""
+"""demo/seed.py: what `seed_demo` seeds (two apps and their appearances of the demo subject), that a second run adds
+nothing, and that `seed_demo --reset` puts the demo back as seeded, through the apps' services, touching nobody else."""
 
+import io
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.test import Client
+from PIL import Image
 
+from appearances.models import Appearance
+from appearances.selectors import appearance_list_for_subject, appearance_thumbnail_bytes
+from appearances.services import appearance_taken_down
 from consents.models import Purpose
 from consents.selectors import consent_states_for_subject
 from consents.services import consent_grant, consent_withdraw, ledger_verify, purpose_update
 from data_rights.models import DataRequest
-from demo.seed import DEMO_PARTNER, DEMO_PASSWORD, DEMO_PURPOSES, DEMO_SUBJECTS
+from demo.seed import (
+    DEMO_APPEARANCES,
+    DEMO_PARTNER,
+    DEMO_PARTNERS,
+    DEMO_PASSWORD,
+    DEMO_PURPOSES,
+    DEMO_SECOND_PARTNER,
+    DEMO_SUBJECTS,
+)
 from media_vault.models import FaceUpload
 from media_vault.selectors import upload_image_bytes
 from media_vault.services import upload_erase
-from partners.models import Link, Partner
+from partners.models import PARTNER_SCOPES, Link, Partner, WebhookEvent
 from partners.services import partner_set_active
 from tests.accounts.factories import UserFactory
 from tests.media_vault.factories import FaceUploadFactory
@@ -52,17 +68,32 @@ def _seeded_state() -> dict:
                 (upload.source, upload.width, sorted(upload.purposes.values_list("slug", flat=True)))
                 for upload in FaceUpload.objects.filter(subject=user)
             ),
-            "links": list(Link.objects.filter(subject=user, unlinked_at__isnull=True).values_list("partner__name")),
+            "links": sorted(Link.objects.filter(subject=user, unlinked_at__isnull=True).values_list("partner__name")),
+            "appearances": sorted(
+                (
+                    a.partner.name,
+                    a.kind,
+                    a.made_by,
+                    a.title,
+                    a.status,
+                    a.takedown_reason,
+                    bool(a.thumbnail_object_name),
+                    sorted(a.purposes.values_list("slug", flat=True)),
+                )
+                for a in Appearance.objects.filter(subject=user).select_related("partner")
+            ),
         }
     purposes = {
         purpose.slug: (purpose.title, purpose.description, purpose.retention_days, purpose.position, purpose.active)
         for purpose in Purpose.objects.filter(slug__in=[spec["slug"] for spec in DEMO_PURPOSES])
     }
-    partner = Partner.objects.get(name=DEMO_PARTNER)
     return {
         "subjects": subjects,
         "purposes": purposes,
-        "partner": (partner.active, partner.contact_email, partner.webhook_url, sorted(partner.scopes)),
+        "partners": {
+            partner.name: (partner.active, partner.contact_email, partner.webhook_url, sorted(partner.scopes))
+            for partner in Partner.objects.filter(name__in=DEMO_PARTNERS)
+        },
     }
 
 
@@ -123,12 +154,14 @@ def test_reset_restores_an_edited_and_deactivated_purpose(seeded, staff):
     assert Purpose.objects.get(slug="cameos").version == 3  # versions only grow: the seeded text is republished
 
 
-def test_reset_enables_the_demo_partner_again(seeded, staff):
-    partner_set_active(partner=Partner.objects.get(name=DEMO_PARTNER), active=False, actor=staff)
+@pytest.mark.parametrize("name", [DEMO_PARTNER, DEMO_SECOND_PARTNER])
+def test_reset_enables_a_demo_partner_again(seeded, staff, name):
+    partner_set_active(partner=Partner.objects.get(name=name), active=False, actor=staff)
 
-    _seed_demo("--reset")
+    output = _seed_demo("--reset")
 
     assert _seeded_state() == seeded
+    assert "1 partners restored" in output
 
 
 def test_reset_gives_back_the_demo_password(seeded):
@@ -177,7 +210,7 @@ def test_reset_twice_is_the_same_as_once(seeded):
 
     assert _seeded_state() == seeded
     assert dict(Purpose.objects.values_list("slug", "version")) == versions
-    assert "0 purposes and 0 partner restored" in output
+    assert "0 purposes and 0 partners restored" in output
     assert f"{DEMO_EMAIL} / password: {DEMO_PASSWORD}" in output
 
 
@@ -204,3 +237,95 @@ def test_the_demo_subject_has_one_restriction_and_reset_brings_it_back(seeded):
 
     subject = get_user_model().objects.get(email=DEMO_SUBJECTS[0]["email"])
     assert restriction_slugs_for_subject(subject=subject) == ["no-political"]
+
+
+def _stored_objects(folder: str = "") -> list[str]:
+    """Every object in the media storage (local files, or the test's own S3 bucket)."""
+    folders, files = default_storage.listdir(folder)
+    return [f"{folder}{name}" for name in files] + [
+        name for sub in folders for name in _stored_objects(f"{folder}{sub}/")
+    ]
+
+
+def test_the_demo_subject_is_connected_to_two_demo_apps(seeded):
+    assert seeded["subjects"][DEMO_EMAIL]["links"] == sorted([(DEMO_PARTNER,), (DEMO_SECOND_PARTNER,)])
+    assert seeded["partners"][DEMO_SECOND_PARTNER] == (
+        True,
+        DEMO_PARTNERS[DEMO_SECOND_PARTNER],
+        "",
+        sorted(PARTNER_SCOPES),
+    )
+
+
+def test_both_apps_reported_appearances_of_the_demo_subject_with_a_cameo_and_a_takedown(seeded):
+    appearances = appearance_list_for_subject(subject=_demo_subject())
+
+    assert len(appearances) == len(DEMO_APPEARANCES) >= 3
+    assert {a.partner.name for a in appearances} == {DEMO_PARTNER, DEMO_SECOND_PARTNER}
+    cameo = next(a for a in appearances if a.made_by == Appearance.MadeBy.OTHER_PERSON)
+    assert [p.slug for p in cameo.purposes.all()] == ["cameos"]
+    assert cameo.status == Appearance.Status.LIVE
+    asked = [a for a in appearances if a.status == Appearance.Status.TAKEDOWN_REQUESTED]
+    assert len(asked) == 1 and asked[0].takedown_reason == Appearance.TakedownReason.NOT_ME
+    assert asked[0].takedown_due_at - asked[0].takedown_requested_at == timedelta(hours=48)
+    told = WebhookEvent.objects.filter(partner=asked[0].partner, event_type="appearance.takedown_requested")
+    assert [event.payload["data"]["appearance_id"] for event in told] == [str(asked[0].pk)]
+    assert Appearance.objects.filter(subject__email=DEMO_SUBJECTS[1]["email"]).count() == 0
+
+
+def test_demo_thumbnails_are_real_images_made_from_the_demo_photos(seeded):
+    with_thumbnail = [a for a in appearance_list_for_subject(subject=_demo_subject()) if a.thumbnail_object_name]
+
+    assert len(with_thumbnail) == len([spec for spec in DEMO_APPEARANCES if spec.asset]) >= 3
+    pictures = [appearance_thumbnail_bytes(appearance=a) for a in with_thumbnail]
+    assert len(set(pictures)) == len(pictures)  # each its own picture
+    for data in pictures:
+        image = Image.open(io.BytesIO(data))
+        assert image.format == "JPEG" and max(image.size) == 320  # re-encoded at ingestion, as a face upload's is
+        assert len(image.convert("L").getcolors(256)) > 64  # a photo, not a flat placeholder
+
+
+def test_seed_demo_twice_adds_no_appearance_partner_link_event_or_file(seeded):
+    def counts():
+        return (
+            Appearance.objects.count(),
+            Partner.objects.count(),
+            Link.objects.count(),
+            WebhookEvent.objects.count(),
+            FaceUpload.objects.count(),
+            len(_stored_objects()),
+        )
+
+    before = counts()
+
+    output = _seed_demo()
+
+    assert counts() == before
+    assert _seeded_state() == seeded
+    assert "0 partners, 0 face uploads and 0 appearances created" in output
+
+
+def test_seed_demo_reports_no_appearance_under_a_purpose_the_subject_withdrew(monkeypatch):
+    # given a demo seeded before the cameo existed, whose subject has since withdrawn cameos
+    monkeypatch.setattr("demo.seed.DEMO_APPEARANCES", [a for a in DEMO_APPEARANCES if a.purposes != ("cameos",)])
+    _seed_demo()
+    demo = _demo_subject()
+    consent_withdraw(subject=demo, purpose_slug="cameos", actor=demo)
+    monkeypatch.undo()
+
+    # when seed_demo runs again
+    output = _seed_demo()
+
+    # then the cameo is not reported (rule 1), and the rest stays as it was
+    assert not Appearance.objects.filter(subject=demo, made_by=Appearance.MadeBy.OTHER_PERSON).exists()
+    assert Appearance.objects.filter(subject=demo).count() == len(DEMO_APPEARANCES) - 1
+    assert "0 appearances created" in output
+
+
+def test_reset_brings_back_the_appearances_as_seeded(seeded):
+    asked = Appearance.objects.get(subject=_demo_subject(), status=Appearance.Status.TAKEDOWN_REQUESTED)
+    appearance_taken_down(appearance=asked)
+
+    _seed_demo("--reset")
+
+    assert _seeded_state() == seeded

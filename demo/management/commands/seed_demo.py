@@ -5,14 +5,17 @@ from demo.seed import DEMO_SUBJECTS, demo_reset, demo_seed
 
 
 class Command(BaseCommand):
-    help = "Create idempotent demo data: purposes, two demo subjects, their consents, a demo partner, face uploads."
+    help = (
+        "Create idempotent demo data: purposes, two demo subjects, their consents, two demo partners, face uploads "
+        "and appearances."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--reset",
             action="store_true",
             help="Put the demo back as seeded: erase the demo subjects through the erasure service, restore the demo "
-            "purposes and partner, seed again. Nobody else's data is touched.",
+            "purposes and partners, seed again. Nobody else's data is touched.",
         )
 
     def handle(self, *args, **options):
@@ -23,11 +26,12 @@ class Command(BaseCommand):
         if options["reset"]:
             self.stdout.write(
                 f"Demo reset ({result.subjects_erased} demo subjects erased, {result.purposes_restored} purposes and "
-                f"{int(result.partner_restored)} partner restored)."
+                f"{result.partners_restored} partners restored)."
             )
         self.stdout.write(
             f"Demo data ready ({result.purposes_created} purposes, {result.subjects_created} subjects, "
-            f"{int(result.partner_created)} partner and {result.uploads_created} face uploads created)."
+            f"{result.partners_created} partners, {result.uploads_created} face uploads and "
+            f"{result.appearances_created} appearances created)."
         )
         for spec in DEMO_SUBJECTS:
             self.stdout.write(f"Demo login: {spec['email']} / password: {result.password}")
