@@ -21,9 +21,10 @@ from PIL import Image, ImageOps
 from accounts.services import subject_create
 from appearances.selectors import appearance_list_for_partner
 from appearances.services import appearance_report, appearance_takedown_request
-from consents.models import Purpose
+from consents.models import ConsentEvent, Purpose
 from consents.selectors import consent_states_for_subject
 from consents.services import (
+    consent_exception_set,
     consent_grant,
     purpose_create,
     purpose_update,
@@ -168,6 +169,7 @@ class DemoSeedResult:
     partners_created: int
     uploads_created: int
     appearances_created: int
+    exceptions_created: int = 0
     subjects_erased: int = 0  # by --reset
     purposes_restored: int = 0  # by --reset
     partners_restored: int = 0  # by --reset
@@ -205,7 +207,24 @@ def demo_seed() -> DemoSeedResult:
         partners_created=partners_created,
         uploads_created=_demo_uploads(subject=subject, partner=partners[DEMO_PARTNER]),
         appearances_created=_demo_appearances(subject=subject, partners=partners),
+        exceptions_created=_demo_exception(subject=subject, partner=partners[DEMO_SECOND_PARTNER]),
     )
+
+
+# A per-app exception: cameos are allowed for all apps, but not in the second app.
+DEMO_EXCEPTION_PURPOSE = "cameos"
+
+
+def _demo_exception(*, subject, partner: Partner) -> int:
+    """ "Cameos for all apps except Avatar Forge", set once as the person would set it; a person who has made any
+    decision for one app (or removed this one) is left as they are."""
+    if ConsentEvent.objects.filter(subject=subject, link_ref__isnull=False).exists():
+        return 0
+    link = Link.objects.get(partner=partner, subject=subject, unlinked_at__isnull=True)
+    consent_exception_set(
+        subject=subject, purpose_slug=DEMO_EXCEPTION_PURPOSE, link_ref=link.pk, granted=False, actor=subject
+    )
+    return 1
 
 
 def _demo_partner_linked(*, subject, name: str, contact: str) -> tuple[Partner, bool]:

@@ -17,9 +17,15 @@ from PIL import Image
 from appearances.models import Appearance
 from appearances.selectors import appearance_list_for_subject, appearance_thumbnail_bytes
 from appearances.services import appearance_taken_down
-from consents.models import Purpose
+from consents.models import ConsentException, Purpose
 from consents.selectors import consent_states_for_subject
-from consents.services import consent_grant, consent_withdraw, ledger_verify, purpose_update
+from consents.services import (
+    consent_exception_remove,
+    consent_grant,
+    consent_withdraw,
+    ledger_verify,
+    purpose_update,
+)
 from data_rights.models import DataRequest
 from demo.seed import (
     DEMO_APPEARANCES,
@@ -302,7 +308,7 @@ def test_seed_demo_twice_adds_no_appearance_partner_link_event_or_file(seeded):
 
     assert counts() == before
     assert _seeded_state() == seeded
-    assert "0 partners, 0 face uploads and 0 appearances created" in output
+    assert "0 partners, 0 face uploads, 0 appearances and 0 per-app exceptions created" in output
 
 
 def test_seed_demo_reports_no_appearance_under_a_purpose_the_subject_withdrew(monkeypatch):
@@ -319,7 +325,7 @@ def test_seed_demo_reports_no_appearance_under_a_purpose_the_subject_withdrew(mo
     # then the cameo is not reported (rule 1), and the rest stays as it was
     assert not Appearance.objects.filter(subject=demo, made_by=Appearance.MadeBy.OTHER_PERSON).exists()
     assert Appearance.objects.filter(subject=demo).count() == len(DEMO_APPEARANCES) - 1
-    assert "0 appearances created" in output
+    assert "0 appearances and" in output
 
 
 def test_reset_brings_back_the_appearances_as_seeded(seeded):
@@ -329,3 +335,19 @@ def test_reset_brings_back_the_appearances_as_seeded(seeded):
     _seed_demo("--reset")
 
     assert _seeded_state() == seeded
+
+
+def test_seed_demo_sets_one_per_app_exception_once():
+    _seed_demo()
+    demo = _demo_subject()
+
+    (exception,) = ConsentException.objects.filter(subject=demo)
+    assert (exception.purpose.slug, exception.granted) == ("cameos", False)
+    assert Link.objects.get(pk=exception.link_ref).partner.name == DEMO_SECOND_PARTNER
+
+    # removed by the person, it stays removed when the demo is seeded again
+    consent_exception_remove(subject=demo, purpose_slug="cameos", link_ref=exception.link_ref, actor=demo)
+    output = _seed_demo()
+
+    assert not ConsentException.objects.filter(subject=demo).exists()
+    assert "0 per-app exceptions created" in output

@@ -30,8 +30,8 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             f"Demo data ready ({result.purposes_created} purposes, {result.subjects_created} subjects, "
-            f"{result.partners_created} partners, {result.uploads_created} face uploads and "
-            f"{result.appearances_created} appearances created)."
+            f"{result.partners_created} partners, {result.uploads_created} face uploads, "
+            f"{result.appearances_created} appearances and {result.exceptions_created} per-app exceptions created)."
         )
         for spec in DEMO_SUBJECTS:
             self.stdout.write(f"Demo login: {spec['email']} / password: {result.password}")
