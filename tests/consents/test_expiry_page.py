@@ -164,7 +164,7 @@ def test_a_refused_end_shows_why_and_records_nothing(subject_client, subject, pu
 
     # then: the page again, with the reason in the card, and nothing recorded
     assert response.status_code == HTTPStatus.OK
-    assertContains(response, "message-error")
+    assertContains(response, 'class="expiry-error" id="expiry-error-cameos"')
     assertContains(response, says)
     assert _ledger() == ledger
     state = _state(subject, purpose)
