@@ -1,16 +1,30 @@
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.messages.storage.base import Message
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.generic import TemplateView, View
 
 from config.errors import DomainError
-from consents.forms import ConsentAppDecisionForm, ConsentDecisionForm, RestrictionsForm
+from consents.exceptions import InvalidExpiry
+from consents.forms import (
+    EXPIRY_END_OF_DAY,
+    ConsentAppDecisionForm,
+    ConsentDecisionForm,
+    Duration,
+    RestrictionsForm,
+    expiry_days_offered,
+)
 from consents.hooks import WithdrawalImpact
 from consents.models import Channel, ConsentStateName
 from consents.selectors import (
+    ConsentRow,
     connected_app_get,
     consent_answer_for_app,
     consent_history_for_subject,
@@ -28,20 +42,79 @@ CARD_TAG = "purpose:"  # a message's extra tag naming the purpose card it belong
 RESTRICTIONS_TAG = "restrictions"  # a message's extra tag for the likeness rules section
 
 
-def consent_page_context(*, request) -> dict:
-    """The page's rows, each with the messages about its own card, so feedback shows where the person looks."""
+def expiry_in_words(expires_at: datetime) -> str:
+    """When a grant ends, in words: "31 Dec 2026" for the end of a day, else "8 Dec 2026, 19:13" (site time)."""
+    local = timezone.localtime(expires_at)
+    return formats.date_format(local, "j M Y" if local.time() == EXPIRY_END_OF_DAY else "j M Y, H:i")
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiryRefusal:
+    """The end chosen for a grant was refused: which card, what the person chose, and why."""
+
+    purpose_slug: str
+    form: ConsentDecisionForm
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class PurposeCard:
+    """One purpose's card: its status, the messages about it, and its question of how long a grant lasts."""
+
+    status: ConsentRow
+    notes: list
+    duration: str  # the option checked: the grant's current kind, or what the person just chose
+    until: str = ""  # the last day typed (kept when it was refused), as yyyy-mm-dd
+    expiry_error: str = ""  # why the chosen end was refused: the question opens and points at it
+
+    @property
+    def ends(self) -> str:
+        return expiry_in_words(self.status.expires_at) if self.status.expires_at else ""
+
+
+def purpose_card(*, status: ConsentRow, notes: list, refused: ExpiryRefusal | None) -> PurposeCard:
+    """The card of one purpose; after a refused end, with what the person chose and why it was refused."""
+    if refused is not None and refused.purpose_slug == status.purpose_slug:
+        return PurposeCard(
+            status=status,
+            notes=notes,
+            duration=refused.form.data.get("duration") or Duration.OPEN,
+            until=refused.form.data.get("until", ""),
+            expiry_error=refused.error,
+        )
+    expiring = status.granted and status.expires_at is not None
+    return PurposeCard(status=status, notes=notes, duration=Duration.UNTIL_DAY if expiring else Duration.OPEN)
+
+
+def consent_page_context(*, request, refused: ExpiryRefusal | None = None) -> dict:
+    """The page's cards, each with the messages about its own card, so feedback shows where the person looks."""
     statuses = consent_states_for_subject(subject=request.user)
     notes = list(messages.get_messages(request))
     cards = {CARD_TAG + status.purpose_slug for status in statuses} | {RESTRICTIONS_TAG}
+    page_notes = [n for n in notes if n.extra_tags not in cards]  # general ones, or a card not shown
+    if refused and CARD_TAG + refused.purpose_slug not in cards:
+        page_notes.append(Message(messages.ERROR, refused.error))
     chosen = set(restriction_slugs_for_subject(subject=request.user))
+    first_day, last_day = expiry_days_offered(now=timezone.now())
     return {
         "restrictions": [(r, r.slug in chosen) for r in restriction_list_active()],
         "restriction_notes": [n for n in notes if n.extra_tags == RESTRICTIONS_TAG],
         "gpc_purposes": purposes_withdrawn_by_gpc_for_subject(subject=request.user),
-        "rows": [(status, [n for n in notes if n.extra_tags == CARD_TAG + status.purpose_slug]) for status in statuses],
-        "page_messages": [n for n in notes if n.extra_tags not in cards],  # general ones, or a card not shown
+        "cards": [
+            purpose_card(
+                status=status,
+                notes=[n for n in notes if n.extra_tags == CARD_TAG + status.purpose_slug],
+                refused=refused,
+            )
+            for status in statuses
+        ],
+        "page_messages": page_notes,
         "reconsent_needed": [s for s in statuses if s.state == ConsentStateName.RECONSENT_REQUIRED],
         "history": consent_history_for_subject(subject=request.user)[:100],
+        "durations": Duration.CHOICES,
+        "expiry_first_day": first_day.isoformat(),
+        "expiry_last_day": last_day.isoformat(),
+        "time_zone": timezone.get_current_timezone_name(),
     }
 
 
@@ -62,10 +135,16 @@ def uploads_in_words(impact: WithdrawalImpact) -> tuple[str, str]:
     return total, ", ".join(parts)
 
 
-def _decided_message(event, impact: WithdrawalImpact | None) -> str:
+def _decided_message(event, impact: WithdrawalImpact | None, expires_at: datetime | None = None) -> str:
     """What the page says after a decision: the purpose in words, where it now stands, and what goes."""
-    verb = _("granted") if event.granted else _("withdrawn")
-    said = _("“%(title)s” is now %(verb)s.") % {"title": event.purpose.title, "verb": verb}
+    if event.granted and expires_at:
+        said = _("“%(title)s” is now granted until %(end)s.") % {
+            "title": event.purpose.title,
+            "end": expiry_in_words(expires_at),
+        }
+    else:
+        verb = _("granted") if event.granted else _("withdrawn")
+        said = _("“%(title)s” is now %(verb)s.") % {"title": event.purpose.title, "verb": verb}
     if impact and impact.uploads_to_erase:
         total, parts = uploads_in_words(impact)
         said += " " + ngettext(
@@ -76,6 +155,17 @@ def _decided_message(event, impact: WithdrawalImpact | None) -> str:
     return said
 
 
+def _expiry_refused_text(error: InvalidExpiry, form: ConsentDecisionForm) -> str:
+    """The service's reason, and for a day the person picked, which days they can pick."""
+    if form.cleaned_data.get("duration") != Duration.UNTIL_DAY:
+        return error.detail
+    first, last = expiry_days_offered(now=timezone.now())
+    return f"{error.detail} " + _("Choose a last day from %(first)s to %(last)s.") % {
+        "first": formats.date_format(first, "j M Y"),
+        "last": formats.date_format(last, "j M Y"),
+    }
+
+
 class ConsentDecideView(LoginRequiredMixin, View):
     """Form post -> consent_decide -> back to the page; a withdrawal that would erase anything asks first."""
 
@@ -84,9 +174,14 @@ class ConsentDecideView(LoginRequiredMixin, View):
     def post(self, request, purpose: str):
         form = ConsentDecisionForm(request.POST)
         if not form.is_valid():
+            if "decision" not in form.errors and form.expiry_errors:
+                return self.expiry_refused(
+                    request, ExpiryRefusal(purpose_slug=purpose, form=form, error=form.expiry_errors[0])
+                )
             messages.error(request, next(iter(form.errors.values()))[0], extra_tags=CARD_TAG + purpose)
             return self.consent_page_or_section(request, purpose)
         try:
+            expires_at = form.expires_at(now=timezone.now())
             impact = None if form.granted else consent_withdrawal_impact(subject=request.user, purpose_slug=purpose)
             if impact is not None and not form.confirms(impact):
                 return self.confirmation(request, purpose, impact)
@@ -96,12 +191,25 @@ class ConsentDecideView(LoginRequiredMixin, View):
                 granted=form.granted,
                 channel=Channel.WEB,
                 actor=request.user,
+                expires_at=expires_at,
+            )
+        except InvalidExpiry as error:
+            return self.expiry_refused(
+                request, ExpiryRefusal(purpose_slug=purpose, form=form, error=_expiry_refused_text(error, form))
             )
         except DomainError as error:
             messages.error(request, error.detail, extra_tags=CARD_TAG + purpose)
         else:
-            messages.success(request, _decided_message(event, impact), extra_tags=CARD_TAG + purpose)
+            messages.success(request, _decided_message(event, impact, expires_at), extra_tags=CARD_TAG + purpose)
         return self.consent_page_or_section(request, purpose)
+
+    def expiry_refused(self, request, refused: ExpiryRefusal):
+        """The chosen end was refused and nothing changed: the page again, the person's choice kept, the reason
+        at the question (there is nothing to redirect back to that would keep what they typed)."""
+        context = consent_page_context(request=request, refused=refused)
+        if request.htmx:
+            return render(request, "consents/_consent_main.html", context)
+        return render(request, "consents/consent_list.html", context)
 
     def confirmation(self, request, purpose: str, impact: WithdrawalImpact):
         """Nothing erased by surprise: a page without JavaScript, a dialog in the purpose's card with htmx."""

@@ -4,15 +4,17 @@ The subject is the demo one (`seed_demo`'s data: two uploads, one from an app, a
 decision to make again, an app's read in their activity and a ready export, so each page shows its full state.
 """
 
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 from playwright.sync_api import Page
 
-from consents.services import purpose_publish_version
+from consents.services import consent_decide, purpose_publish_version
 from data_rights.services import export_build, export_request
 from demo.seed import DEMO_PARTNER, DEMO_PASSWORD, DEMO_SUBJECTS, demo_seed
 from media_vault.models import AccessEvent
@@ -124,4 +126,31 @@ def test_the_withdrawal_question_has_no_axe_violations(demo_page, live_server):
         page.locator("#purpose-store-uploads").get_by_role("dialog").wait_for()
         if violations := axe_violations(page):
             reports.append(axe_report(violations, url=f"/consents/ with the question open at {width} px"))
+    assert not reports, "\n\n".join(reports)
+
+
+def test_the_question_of_how_long_a_grant_lasts_has_no_axe_violations(demo_page, demo_subject, live_server):
+    # The demo subject grants "generate-likeness" for 30 days: the grant's end, both questions open, a refusal.
+    page = demo_page
+    consent_decide(
+        subject=demo_subject.subject,
+        purpose_slug="generate-likeness",
+        granted=True,
+        actor=demo_subject.subject,
+        expires_at=timezone.now() + timedelta(days=30),
+    )
+    reports = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/consents/")
+        for summary in page.locator("details.expiry-choice summary").all():
+            summary.click()
+        if violations := axe_violations(page):
+            reports.append(axe_report(violations, url=f"/consents/ with every end question open at {width} px"))
+        card = page.locator("#purpose-cameos")
+        card.get_by_label("Until a day you choose").check()
+        card.get_by_role("button", name="Grant for this long").click()  # no day given: refused in the card
+        card.locator(".expiry-error").wait_for()
+        if violations := axe_violations(page):
+            reports.append(axe_report(violations, url=f"/consents/ with a refused end at {width} px"))
     assert not reports, "\n\n".join(reports)

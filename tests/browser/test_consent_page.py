@@ -1,10 +1,13 @@
 """The consent page in a real browser: with htmx, without JavaScript, and under the CSP."""
 
+from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from consents.models import ConsentState
 from consents.services import purpose_publish_version
 from media_vault.models import FaceUpload
 from tests.media_vault.factories import FaceUploadFactory
@@ -175,3 +178,49 @@ def test_without_javascript_a_withdrawal_that_deletes_asks_on_a_page(no_js_page,
 
     expect(page.get_by_test_id("state-training")).to_have_text("Withdrawn")
     expect(purpose_card(page, "training").get_by_role("status")).to_contain_text("1 photo is being deleted for good")
+
+
+def test_a_grant_for_7_days_shows_when_it_ends(signed_in_page, subject_with_grant, purposes, page_watch):
+    # given the card of a purpose not granted yet
+    page = signed_in_page
+    card = purpose_card(page, "avatar")
+
+    # when the subject opens "Grant for a limited time", picks 7 days and grants (with htmx)
+    card.get_by_text("Grant for a limited time").click()
+    card.get_by_role("group", name="How long should it last?").get_by_label("For 7 days").check()
+    card.get_by_role("button", name="Grant for this long").click()
+
+    # then the card says it is granted and until when, with the end as a machine-readable <time>
+    expect(page.get_by_test_id("state-avatar")).to_have_text("Granted")
+    ends = timezone.localtime(ConsentState.objects.get(subject=subject_with_grant, purpose__slug="avatar").expires_at)
+    assert timedelta(days=7) - timedelta(minutes=1) < ends - timezone.now() <= timedelta(days=7)
+    shown = f"{ends.day} {ends:%b %Y}, {ends:%H:%M}"
+    expect(page.get_by_test_id("expiry-avatar")).to_contain_text(f"Granted until {shown}.")
+    expect(page.get_by_test_id("expiry-avatar").locator("time")).to_have_attribute("datetime", ends.isoformat())
+    expect(card.get_by_role("status")).to_contain_text(f"“Make avatars of me” is now granted until {shown}.")
+    assert page_watch.page_errors == []
+
+
+def test_without_javascript_a_grant_until_a_day_ends_that_day_and_a_past_day_is_refused(no_js_page):
+    page = no_js_page
+    card = purpose_card(page, "avatar")
+    day = timezone.localdate() + timedelta(days=20)
+
+    # a day that has passed is refused, in the card, and nothing changes
+    card.get_by_text("Grant for a limited time").click()
+    card.get_by_label("Until a day you choose").check()
+    card.get_by_label("Last day").evaluate("input => { input.removeAttribute('min'); }")  # past the browser's check
+    card.get_by_label("Last day").fill((timezone.localdate() - timedelta(days=1)).isoformat())
+    with page.expect_navigation():
+        card.get_by_role("button", name="Grant for this long").click()
+    expect(card.locator("#expiry-error-avatar")).to_contain_text("The expiry must lie in the future.")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'until-avatar'", timeout=5000)
+    expect(card.get_by_label("Last day")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_test_id("state-avatar")).to_have_text("Not asked")
+
+    # a day ahead is granted until the end of that day
+    card.get_by_label("Last day").fill(day.isoformat())
+    with page.expect_navigation():
+        card.get_by_role("button", name="Grant for this long").click()
+    expect(page.get_by_test_id("state-avatar")).to_have_text("Granted")
+    expect(page.get_by_test_id("expiry-avatar")).to_contain_text(f"Granted until {day.day} {day:%b %Y}.")
