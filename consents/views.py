@@ -1,4 +1,4 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib import messages
@@ -21,12 +21,13 @@ from consents.forms import (
     RestrictionsForm,
     expiry_days_offered,
 )
-from consents.hooks import WithdrawalImpact
+from consents.hooks import WithdrawalImpact, connected_apps_for
 from consents.models import Channel, ConsentStateName
 from consents.selectors import (
     ConsentRow,
     connected_app_get,
     consent_answer_for_app,
+    consent_answers_by_app,
     consent_history_for_subject,
     consent_states_for_subject,
     consent_status_get,
@@ -66,14 +67,24 @@ class PurposeCard:
     duration: str  # the option checked: the grant's current kind, or what the person just chose
     until: str = ""  # the last day typed (kept when it was refused), as yyyy-mm-dd
     expiry_error: str = ""  # why the chosen end was refused: the question opens and points at it
+    apps: list = field(default_factory=list)  # per-app exceptions: each connected app's answer (AppAnswer)
+
+    @property
+    def apps_excepted(self) -> int:
+        """How many apps have their own answer: the per-app list opens when any has."""
+        return sum(1 for answer in self.apps if answer.own)
 
     @property
     def ends(self) -> str:
         return expiry_in_words(self.status.expires_at) if self.status.expires_at else ""
 
 
-def purpose_card(*, status: ConsentRow, notes: list, refused: ExpiryRefusal | None) -> PurposeCard:
-    """The card of one purpose; after a refused end, with what the person chose and why it was refused."""
+def purpose_card(
+    *, status: ConsentRow, notes: list, refused: ExpiryRefusal | None, apps: list | None = None
+) -> PurposeCard:
+    """The card of one purpose, with each connected app's answer; after a refused end, with what the person chose
+    and why it was refused."""
+    apps = apps or []
     if refused is not None and refused.purpose_slug == status.purpose_slug:
         return PurposeCard(
             status=status,
@@ -81,9 +92,12 @@ def purpose_card(*, status: ConsentRow, notes: list, refused: ExpiryRefusal | No
             duration=refused.form.data.get("duration") or Duration.OPEN,
             until=refused.form.data.get("until", ""),
             expiry_error=refused.error,
+            apps=apps,
         )
     expiring = status.granted and status.expires_at is not None
-    return PurposeCard(status=status, notes=notes, duration=Duration.UNTIL_DAY if expiring else Duration.OPEN)
+    return PurposeCard(
+        status=status, notes=notes, duration=Duration.UNTIL_DAY if expiring else Duration.OPEN, apps=apps
+    )
 
 
 def consent_page_context(*, request, refused: ExpiryRefusal | None = None) -> dict:
@@ -96,6 +110,8 @@ def consent_page_context(*, request, refused: ExpiryRefusal | None = None) -> di
         page_notes.append(Message(messages.ERROR, refused.error))
     chosen = set(restriction_slugs_for_subject(subject=request.user))
     first_day, last_day = expiry_days_offered(now=timezone.now())
+    by_app = consent_answers_by_app(subject=request.user, rows=statuses)
+    app_names = {app.link_ref: app.name for app in connected_apps_for(subject=request.user)}
     return {
         "restrictions": [(r, r.slug in chosen) for r in restriction_list_active()],
         "restriction_notes": [n for n in notes if n.extra_tags == RESTRICTIONS_TAG],
@@ -105,12 +121,17 @@ def consent_page_context(*, request, refused: ExpiryRefusal | None = None) -> di
                 status=status,
                 notes=[n for n in notes if n.extra_tags == CARD_TAG + status.purpose_slug],
                 refused=refused,
+                apps=by_app[status.purpose_slug],
             )
             for status in statuses
         ],
         "page_messages": page_notes,
         "reconsent_needed": [s for s in statuses if s.state == ConsentStateName.RECONSENT_REQUIRED],
-        "history": consent_history_for_subject(subject=request.user)[:100],
+        # Each decision with the app it was for (a per-app exception), or None for all apps.
+        "history": [
+            (event, app_names.get(event.link_ref, _("an app")) if event.link_ref is not None else None)
+            for event in consent_history_for_subject(subject=request.user)[:100]
+        ],
         "durations": Duration.CHOICES,
         "expiry_first_day": first_day.isoformat(),
         "expiry_last_day": last_day.isoformat(),

@@ -120,3 +120,29 @@ def test_the_page_form_needs_the_csrf_token(subject_client, cameo, studio_b):
 
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert not FaceUpload.objects.exists() and not ConsentEvent.objects.exists()
+
+
+def test_consent_page_lists_each_connected_app_under_each_purpose(subject_client, subject, cameo, studio_b):
+    studio_a = LinkFactory(partner=PartnerFactory(name="Studio A"), subject=subject)
+    consent_grant(subject=subject, purpose_slug="cameo", actor=subject)
+    consent_exception_set(subject=subject, purpose_slug="cameo", link_ref=studio_b.pk, granted=False, actor=subject)
+
+    page = subject_client.get("/consents/").content.decode()
+
+    assert 'data-testid="per-app-cameo" open' in page  # open: an app has its own answer
+    assert "In each of your 2 connected apps" in page and "1 with its own answer" in page
+    assert f'data-testid="app-answer-cameo-{studio_a.pairwise_id}"' in page
+    assert f'data-testid="app-answer-cameo-{studio_b.pairwise_id}"' in page
+    assert "in Studio B only" in page  # the history names the app of a per-app decision
+
+
+def test_a_per_app_answer_from_the_consent_page_comes_back_to_the_purposes_card(
+    subject_client, subject, cameo, studio_b
+):
+    consent_grant(subject=subject, purpose_slug="cameo", actor=subject)
+
+    response = _decide(subject_client, studio_b, "deny", back="")
+
+    assert response["Location"] == "/consents/#purpose-cameo"
+    page = subject_client.get("/consents/").content.decode()
+    assert "“Cameos in shared videos” is now not allowed in Studio B, whatever you choose for other apps." in page

@@ -83,7 +83,8 @@ def test_confirming_withdraws_and_says_what_is_being_deleted(client_in, subject,
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"] == "/consents/#purpose-store-uploads"
     assert consent_status_get(subject=subject, purpose=keep).granted is False
-    card = client_in.get(PAGE_URL).content.decode().split('id="purpose-store-uploads"')[1].split("</li>")[0]
+    page = client_in.get(PAGE_URL).content.decode()
+    card = page.split('data-testid="feedback-store-uploads"')[1].split("</div>")[0]  # the card's own feedback
     assert "is now withdrawn. 2 photos are being deleted for good: 1 you uploaded, 1 held by Cameo Studio." in card
 
 
