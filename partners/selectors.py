@@ -209,55 +209,57 @@ class ConsentCheckRow:
         return self.state == ConsentStateName.GRANTED
 
 
-# The bulk check on PostgreSQL: links with their states, then links with this partner's exceptions, in one
-# prepared query, with the ids as array parameters (a 1,000-item IN list costs more to build, bind and plan
-# than to run). The last column says which of the two a row is.
+# The bulk check on PostgreSQL: each of the partner's links among the ids, with its state and this partner's own
+# exception for each purpose asked, in one prepared query with the ids as array parameters (a 1,000-item IN list
+# costs more to build, bind and plan than to run). Both join on their (subject, purpose) unique indexes.
 _BULK_CHECK_SQL = """
-    SELECT l.id, l.pairwise_id, s.purpose_id, s.granted, s.purpose_version, false
+    SELECT l.id, l.pairwise_id, p.id, s.granted, s.purpose_version, e.granted, e.purpose_version
     FROM partners_link l
     JOIN accounts_user u ON u.id = l.subject_id AND u.is_active
-    LEFT JOIN consents_consentstate s ON s.subject_id = l.subject_id AND s.purpose_id = ANY(%s)
-    WHERE l.partner_id = %s AND l.pairwise_id = ANY(%s) AND l.unlinked_at IS NULL
-    UNION ALL
-    SELECT l.id, l.pairwise_id, e.purpose_id, e.granted, e.purpose_version, true
-    FROM partners_link l
-    JOIN accounts_user u ON u.id = l.subject_id AND u.is_active
-    JOIN consents_consentexception e ON e.subject_id = l.subject_id AND e.link_ref = l.id AND e.purpose_id = ANY(%s)
+    CROSS JOIN unnest(%s::bigint[]) AS p(id)
+    LEFT JOIN consents_consentstate s ON s.subject_id = l.subject_id AND s.purpose_id = p.id
+    LEFT JOIN consents_consentexception e ON e.subject_id = l.subject_id AND e.purpose_id = p.id AND e.link_ref = l.id
     WHERE l.partner_id = %s AND l.pairwise_id = ANY(%s) AND l.unlinked_at IS NULL
 """
 
 
 def _links_and_states(
     *, partner: Partner, pairwise_ids: list[uuid.UUID], purpose_ids: list[int]
-) -> list[tuple[int, uuid.UUID, int | None, bool | None, int | None, bool]]:
-    """(link id, pairwise id, purpose id, granted, purpose version, own) for each of the partner's active links
-    among `pairwise_ids` and each decided purpose among `purpose_ids`: `own` False for the decision for all apps,
-    True for the partner's own exception; (link id, pairwise id, None, None, None, False) for a link with no
-    decision among them. One query on PostgreSQL, three on SQLite, whatever the sizes."""
-    if not pairwise_ids:
+) -> list[tuple[int, uuid.UUID, int, bool | None, int | None, bool | None, int | None]]:
+    """(link id, pairwise id, purpose id, granted, purpose version, own granted, own purpose version) for each of
+    the partner's active links among `pairwise_ids` and each purpose of `purpose_ids`: the decision for all apps
+    (None, None when undecided) and the partner's own exception (None, None when it has none). One query on
+    PostgreSQL, three on SQLite, whatever the sizes."""
+    if not pairwise_ids or not purpose_ids:
         return []
     if connection.vendor == "postgresql":
-        params = [purpose_ids, partner.pk, pairwise_ids]
-        return _fetch_prepared(_BULK_CHECK_SQL, params + params)
+        return _fetch_prepared(_BULK_CHECK_SQL, [purpose_ids, partner.pk, pairwise_ids])
     links = Link.objects.filter(
         partner=partner, pairwise_id__in=pairwise_ids, unlinked_at__isnull=True, subject__is_active=True
     ).values_list("pk", "pairwise_id", "subject_id")
-    states: dict[int, list[tuple]] = {}
     subjects = {subject_pk: (link_pk, pairwise) for link_pk, pairwise, subject_pk in links}
-    for subject_pk, purpose_pk, granted, version in ConsentState.objects.filter(
-        subject_id__in=subjects, purpose_id__in=purpose_ids
-    ).values_list("subject_id", "purpose_id", "granted", "purpose_version"):
-        states.setdefault(subject_pk, []).append((purpose_pk, granted, version, False))
-    link_pks = {link_pk for link_pk, _pairwise in subjects.values()}
-    for subject_pk, link_pk, purpose_pk, granted, version in ConsentException.objects.filter(
-        subject_id__in=subjects, purpose_id__in=purpose_ids, link_ref__in=link_pks
-    ).values_list("subject_id", "link_ref", "purpose_id", "granted", "purpose_version"):
-        if subjects[subject_pk][0] == link_pk:
-            states.setdefault(subject_pk, []).append((purpose_pk, granted, version, True))
+    states = {
+        (subject_pk, purpose_pk): (granted, version)
+        for subject_pk, purpose_pk, granted, version in ConsentState.objects.filter(
+            subject_id__in=subjects, purpose_id__in=purpose_ids
+        ).values_list("subject_id", "purpose_id", "granted", "purpose_version")
+    }
+    own = {
+        (link_pk, purpose_pk): (granted, version)
+        for link_pk, purpose_pk, granted, version in ConsentException.objects.filter(
+            subject_id__in=subjects, purpose_id__in=purpose_ids, link_ref__in=[pk for pk, _ in subjects.values()]
+        ).values_list("link_ref", "purpose_id", "granted", "purpose_version")
+    }
     return [
-        (link_pk, pairwise, *state)
+        (
+            link_pk,
+            pairwise,
+            purpose_pk,
+            *states.get((subject_pk, purpose_pk), (None, None)),
+            *own.get((link_pk, purpose_pk), (None, None)),
+        )
         for subject_pk, (link_pk, pairwise) in subjects.items()
-        for state in states.get(subject_pk, [(None, None, None, False)])
+        for purpose_pk in purpose_ids
     ]
 
 
@@ -275,16 +277,18 @@ def consent_check_bulk(
     wanted = {sid: _as_uuid(sid) for sid in subject_ids}
     # Plain tuples and int keys, not model instances: this loop runs for up to 100,000 pairs per request.
     link_of: dict[uuid.UUID, int] = {}
-    states: dict[tuple[int, int], tuple[bool, int]] = {}
-    own: dict[tuple[int, int], tuple[bool, int]] = {}  # the partner's exceptions: they win over `states`
-    for link_pk, pairwise, purpose_pk, granted, version, is_own in _links_and_states(
+    # Each pair's answer for this partner: its own exception when it has one, else the decision for all apps.
+    answers: dict[tuple[int, int], tuple[bool, int, str]] = {}
+    for link_pk, pairwise, purpose_pk, granted, version, own_granted, own_version in _links_and_states(
         partner=partner,
         pairwise_ids=list({u for u in wanted.values() if u}),
         purpose_ids=[p.pk for p in purposes.values()],
     ):
         link_of[pairwise] = link_pk
-        if purpose_pk is not None:
-            (own if is_own else states)[link_pk, purpose_pk] = (granted, version)
+        if own_granted is not None:
+            answers[link_pk, purpose_pk] = (own_granted, own_version, SCOPE_THIS_APP)
+        elif granted is not None:
+            answers[link_pk, purpose_pk] = (granted, version, SCOPE_ALL_APPS)
     asked = [(slug, purposes[slug].pk, purposes[slug].min_valid_version) for slug in dict.fromkeys(purpose_slugs)]
     rows = []
     for sid, pairwise in wanted.items():
@@ -293,18 +297,14 @@ def consent_check_bulk(
             rows.extend(ConsentCheckRow(sid, slug, UNKNOWN_SUBJECT, None) for slug, _, _ in asked)
             continue
         for slug, purpose_pk, min_valid_version in asked:
-            state = own.get((link_pk, purpose_pk))
-            scope = SCOPE_THIS_APP
-            if state is None:
-                state, scope = states.get((link_pk, purpose_pk)), SCOPE_ALL_APPS
-            name = (
-                ConsentStateName.NOT_ASKED
-                if state is None
-                else consent_state_name_of(
-                    granted=state[0], purpose_version=state[1], min_valid_version=min_valid_version
-                )
+            answer = answers.get((link_pk, purpose_pk))
+            if answer is None:
+                rows.append(ConsentCheckRow(sid, slug, ConsentStateName.NOT_ASKED.value, SCOPE_ALL_APPS))
+                continue
+            name = consent_state_name_of(
+                granted=answer[0], purpose_version=answer[1], min_valid_version=min_valid_version
             )
-            rows.append(ConsentCheckRow(sid, slug, str(name), scope))
+            rows.append(ConsentCheckRow(sid, slug, str(name), answer[2]))
     return rows, list(link_of.values())
 
 
