@@ -87,6 +87,9 @@ class WebhookReceiver:
     default_status: int = 200
     delay_seconds: float = 0
     redirect_to: str = "/elsewhere"
+    # When set, every request waits for it (at most 30 s) before being answered: a receiver that is still busy.
+    hold: threading.Event | None = None
+    answered: int = 0
 
     def wait_for(self, count: int = 1, timeout: float = 20) -> bool:
         deadline = time.monotonic() + timeout
@@ -104,6 +107,8 @@ def _handler_for(receiver: WebhookReceiver):
             body = self.rfile.read(length)
             if receiver.delay_seconds:
                 time.sleep(receiver.delay_seconds)
+            if receiver.hold is not None:
+                receiver.hold.wait(timeout=30)
             status = receiver.statuses.pop(0) if receiver.statuses else receiver.default_status
             receiver.requests.append(
                 ReceivedRequest(path=self.path, headers={k.lower(): v for k, v in self.headers.items()}, body=body)
@@ -113,6 +118,7 @@ def _handler_for(receiver: WebhookReceiver):
                 self.send_header("Location", receiver.redirect_to)
             self.send_header("Content-Length", "0")
             self.end_headers()
+            receiver.answered += 1
 
         do_GET = do_POST
 
