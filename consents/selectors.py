@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
+from django.db.models.functions import Now
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.activity import ActivityItem, ActivityKind, ActivityWindow
@@ -31,13 +33,21 @@ def consent_state_name(*, state: ConsentState | None, purpose: Purpose) -> str:
     if state is None:
         return ConsentStateName.NOT_ASKED
     return consent_state_name_of(
-        granted=state.granted, purpose_version=state.purpose_version, min_valid_version=purpose.min_valid_version
+        granted=state.granted,
+        purpose_version=state.purpose_version,
+        min_valid_version=purpose.min_valid_version,
+        expires_at=state.expires_at,
     )
 
 
-def consent_state_name_of(*, granted: bool, purpose_version: int, min_valid_version: int) -> str:
-    """The same rule on plain values (the purpose's re-consent threshold), for reads of thousands of rows."""
-    if not granted:
+def consent_state_name_of(
+    *, granted: bool, purpose_version: int, min_valid_version: int, expires_at: datetime | None = None, now=None
+) -> str:
+    """The same rule on plain values (the purpose's re-consent threshold), for reads of thousands of rows.
+
+    A grant whose expiry has passed is withdrawn from that moment, even before `consents_expire` records it
+    (within 30 s with beat, a few minutes on the embedded default): no app is ever told yes after the end."""
+    if not granted or (expires_at is not None and expires_at <= (now or timezone.now())):
         return ConsentStateName.WITHDRAWN
     if purpose_version < min_valid_version:
         return ConsentStateName.RECONSENT_REQUIRED
@@ -193,7 +203,10 @@ def purposes_granted_for_subject(*, subject: User) -> set[str]:
 def consent_states_granted() -> QuerySet[ConsentState]:
     """The state rows that count as yes, for queries across many subjects (same rule as consent_state_name)."""
     return ConsentState.objects.filter(
-        granted=True, purpose__active=True, purpose_version__gte=F("purpose__min_valid_version")
+        Q(expires_at__isnull=True) | Q(expires_at__gt=Now()),
+        granted=True,
+        purpose__active=True,
+        purpose_version__gte=F("purpose__min_valid_version"),
     )
 
 

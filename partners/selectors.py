@@ -4,7 +4,7 @@ import math
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import psycopg
 from django.db import connection
@@ -213,7 +213,7 @@ class ConsentCheckRow:
 # exception for each purpose asked, in one prepared query with the ids as array parameters (a 1,000-item IN list
 # costs more to build, bind and plan than to run). Both join on their (subject, purpose) unique indexes.
 _BULK_CHECK_SQL = """
-    SELECT l.id, l.pairwise_id, p.id, s.granted, s.purpose_version, e.granted, e.purpose_version
+    SELECT l.id, l.pairwise_id, p.id, s.granted, s.purpose_version, e.granted, e.purpose_version, s.expires_at
     FROM partners_link l
     JOIN accounts_user u ON u.id = l.subject_id AND u.is_active
     CROSS JOIN unnest(%s::bigint[]) AS p(id)
@@ -225,8 +225,9 @@ _BULK_CHECK_SQL = """
 
 def _links_and_states(
     *, partner: Partner, pairwise_ids: list[uuid.UUID], purpose_ids: list[int]
-) -> list[tuple[int, uuid.UUID, int, bool | None, int | None, bool | None, int | None]]:
-    """(link id, pairwise id, purpose id, granted, purpose version, own granted, own purpose version) for each of
+) -> list[tuple[int, uuid.UUID, int, bool | None, int | None, bool | None, int | None, datetime | None]]:
+    """(link id, pairwise id, purpose id, granted, purpose version, own granted, own purpose version, expires at)
+    for each of
     the partner's active links among `pairwise_ids` and each purpose of `purpose_ids`: the decision for all apps
     (None, None when undecided) and the partner's own exception (None, None when it has none). One query on
     PostgreSQL, three on SQLite, whatever the sizes."""
@@ -239,10 +240,10 @@ def _links_and_states(
     ).values_list("pk", "pairwise_id", "subject_id")
     subjects = {subject_pk: (link_pk, pairwise) for link_pk, pairwise, subject_pk in links}
     states = {
-        (subject_pk, purpose_pk): (granted, version)
-        for subject_pk, purpose_pk, granted, version in ConsentState.objects.filter(
+        (subject_pk, purpose_pk): (granted, version, expires_at)
+        for subject_pk, purpose_pk, granted, version, expires_at in ConsentState.objects.filter(
             subject_id__in=subjects, purpose_id__in=purpose_ids
-        ).values_list("subject_id", "purpose_id", "granted", "purpose_version")
+        ).values_list("subject_id", "purpose_id", "granted", "purpose_version", "expires_at")
     }
     own = {
         (link_pk, purpose_pk): (granted, version)
@@ -255,8 +256,9 @@ def _links_and_states(
             link_pk,
             pairwise,
             purpose_pk,
-            *states.get((subject_pk, purpose_pk), (None, None)),
+            *states.get((subject_pk, purpose_pk), (None, None, None))[:2],
             *own.get((link_pk, purpose_pk), (None, None)),
+            states.get((subject_pk, purpose_pk), (None, None, None))[2],
         )
         for subject_pk, (link_pk, pairwise) in subjects.items()
         for purpose_pk in purpose_ids
@@ -278,17 +280,18 @@ def consent_check_bulk(
     # Plain tuples and int keys, not model instances: this loop runs for up to 100,000 pairs per request.
     link_of: dict[uuid.UUID, int] = {}
     # Each pair's answer for this partner: its own exception when it has one, else the decision for all apps.
-    answers: dict[tuple[int, int], tuple[bool, int, str]] = {}
-    for link_pk, pairwise, purpose_pk, granted, version, own_granted, own_version in _links_and_states(
+    answers: dict[tuple[int, int], tuple[bool, int, str, datetime | None]] = {}
+    for link_pk, pairwise, purpose_pk, granted, version, own_granted, own_version, expires_at in _links_and_states(
         partner=partner,
         pairwise_ids=list({u for u in wanted.values() if u}),
         purpose_ids=[p.pk for p in purposes.values()],
     ):
         link_of[pairwise] = link_pk
         if own_granted is not None:
-            answers[link_pk, purpose_pk] = (own_granted, own_version, SCOPE_THIS_APP)
+            answers[link_pk, purpose_pk] = (own_granted, own_version, SCOPE_THIS_APP, None)
         elif granted is not None:
-            answers[link_pk, purpose_pk] = (granted, version, SCOPE_ALL_APPS)
+            answers[link_pk, purpose_pk] = (granted, version, SCOPE_ALL_APPS, expires_at)
+    now = timezone.now()
     asked = [(slug, purposes[slug].pk, purposes[slug].min_valid_version) for slug in dict.fromkeys(purpose_slugs)]
     rows = []
     for sid, pairwise in wanted.items():
@@ -302,7 +305,11 @@ def consent_check_bulk(
                 rows.append(ConsentCheckRow(sid, slug, ConsentStateName.NOT_ASKED.value, SCOPE_ALL_APPS))
                 continue
             name = consent_state_name_of(
-                granted=answer[0], purpose_version=answer[1], min_valid_version=min_valid_version
+                granted=answer[0],
+                purpose_version=answer[1],
+                min_valid_version=min_valid_version,
+                expires_at=_as_datetime(answer[3]),
+                now=now,
             )
             rows.append(ConsentCheckRow(sid, slug, str(name), answer[2]))
     return rows, list(link_of.values())
@@ -345,7 +352,9 @@ _SUBJECT_RESTRICTIONS_SQL = """
 
 
 def _as_datetime(value) -> datetime | None:
-    return parse_datetime(value) if isinstance(value, str) else value  # SQLite hands back text
+    """A time from a raw query, aware: SQLite hands back UTC as naive text."""
+    value = parse_datetime(value) if isinstance(value, str) else value
+    return timezone.make_aware(value, UTC) if value is not None and timezone.is_naive(value) else value
 
 
 def _fetch_prepared(sql: str, params: list) -> list[tuple]:
@@ -395,7 +404,10 @@ def consent_rows_for_partner(*, partner: Partner, subject_id) -> tuple[int, list
             state, version, changed_at = ConsentStateName.NOT_ASKED, None, None
         else:
             state = consent_state_name_of(
-                granted=bool(granted), purpose_version=version, min_valid_version=min_valid_version
+                granted=bool(granted),
+                purpose_version=version,
+                min_valid_version=min_valid_version,
+                expires_at=_as_datetime(expires_at),
             )
         rows.append(
             ConsentRow(

@@ -401,3 +401,22 @@ def test_privacy_officers_see_exceptions_read_only_and_support_does_not(subject,
     assert seen.status_code == HTTPStatus.OK
     assert 'name="_save"' not in seen.content.decode()  # read only
     assert refused.status_code == HTTPStatus.FORBIDDEN
+
+
+# --- A grant past its end, before the job has recorded it --------------------------------------------------
+
+
+def test_a_grant_past_its_end_is_a_no_at_once_everywhere(subject, cameo, studio_a):
+    from consents.models import ConsentState
+    from consents.selectors import consent_status_get
+
+    consent_grant(subject=subject, purpose_slug="cameo", actor=subject)
+    # the grant's end has just passed; consents_expire has not run yet
+    ConsentState.objects.filter(subject=subject).update(expires_at=timezone.now() - timezone.timedelta(seconds=1))
+
+    assert _consents(studio_a)["cameo"]["granted"] is False
+    (row,) = _bulk(studio_a, [str(studio_a.link.pairwise_id)])
+    assert (row["granted"], row["state"]) == (False, "withdrawn")
+    assert consent_status_get(subject=subject, purpose=cameo).granted is False
+    with pytest.raises(ConsentRequired):
+        upload_ingest(subject=subject, data=jpeg_bytes(), purpose_slugs=["cameo"], partner=studio_a.partner)
