@@ -166,14 +166,19 @@ def _decided_message(event, impact: WithdrawalImpact | None, expires_at: datetim
     else:
         verb = _("granted") if event.granted else _("withdrawn")
         said = _("“%(title)s” is now %(verb)s.") % {"title": event.purpose.title, "verb": verb}
-    if impact and impact.uploads_to_erase:
-        total, parts = uploads_in_words(impact)
-        said += " " + ngettext(
-            "%(total)s is being deleted for good: %(parts)s.",
-            "%(total)s are being deleted for good: %(parts)s.",
-            impact.uploads_to_erase,
-        ) % {"total": total, "parts": parts}
-    return said
+    return said + _deletion_said(impact)
+
+
+def _deletion_said(impact: WithdrawalImpact | None) -> str:
+    """What a decision deletes, as a sentence after it ("" when nothing goes)."""
+    if not impact or not impact.uploads_to_erase:
+        return ""
+    total, parts = uploads_in_words(impact)
+    return " " + ngettext(
+        "%(total)s is being deleted for good: %(parts)s.",
+        "%(total)s are being deleted for good: %(parts)s.",
+        impact.uploads_to_erase,
+    ) % {"total": total, "parts": parts}
 
 
 def _expiry_refused_text(error: InvalidExpiry, form: ConsentDecisionForm) -> str:
@@ -353,11 +358,4 @@ def _app_answer_message(answer, purpose, impact: WithdrawalImpact | None) -> str
         said = _("“%(title)s” is now allowed in %(app)s, whatever you choose for other apps.") % values
     else:
         said = _("“%(title)s” is now not allowed in %(app)s, whatever you choose for other apps.") % values
-    if impact and impact.uploads_to_erase:
-        total, parts = uploads_in_words(impact)
-        said += " " + ngettext(
-            "%(total)s is being deleted for good: %(parts)s.",
-            "%(total)s are being deleted for good: %(parts)s.",
-            impact.uploads_to_erase,
-        ) % {"total": total, "parts": parts}
-    return said
+    return said + _deletion_said(impact)
