@@ -1,4 +1,4 @@
-"""Offline face detection (media_vault/faces.py): OpenCV's bundled Haar cascade, nothing downloaded."""
+"""Offline face detection with dlib (HOG): no model file, nothing downloaded."""
 
 import io
 
