@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "partners",
     "media_vault",
     "appearances",
+    "find_me",
     "data_rights",
     "demo",
 ]
@@ -284,6 +285,8 @@ CELERY_BEAT_SCHEDULE = {
     "data-requests-sweep": {"task": "data_rights.tasks.data_requests_sweep", "schedule": 300.0},
     # Expiring grants end within a minute on the production stack.
     "consents-expire": {"task": "consents.tasks.consents_expire", "schedule": 30.0},
+    # Find me: uploads whose comparison was lost, and templates whose consent no longer counts.
+    "find-me-sweep": {"task": "find_me.tasks.find_me_sweep", "schedule": 120.0},
 }
 # Without a broker (eager Celery) there is no worker and no beat: one thread of each process then runs the
 # queued jobs (exports, erasures, orphaned uploads) after the request has answered, and every task of

@@ -92,6 +92,8 @@ class WithdrawalImpact:
     own_uploads: int = 0  # uploaded by the person in the portal
     uploads_by_app: dict[str, int] = field(default_factory=dict)  # app name -> uploads that app holds
     appearances_to_take_down: int = 0
+    face_templates: int = 0  # find-me: templates of the person's face that would be destroyed
+    sightings: int = 0  # find-me: sightings of the person that would be forgotten
 
     @property
     def uploads_to_erase(self) -> int:
@@ -99,7 +101,7 @@ class WithdrawalImpact:
 
     @property
     def anything(self) -> bool:
-        return bool(self.uploads_to_erase or self.appearances_to_take_down)
+        return bool(self.uploads_to_erase or self.appearances_to_take_down or self.face_templates or self.sightings)
 
     def within(self, *, uploads: int, appearances: int) -> bool:
         """True when the person agreed to at least this much (the impact has not grown since they were asked)."""
@@ -113,6 +115,8 @@ class WithdrawalImpact:
             own_uploads=self.own_uploads + other.own_uploads,
             uploads_by_app=by_app,
             appearances_to_take_down=self.appearances_to_take_down + other.appearances_to_take_down,
+            face_templates=self.face_templates + other.face_templates,
+            sightings=self.sightings + other.sightings,
         )
 
 

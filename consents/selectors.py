@@ -375,3 +375,22 @@ def purposes_withdrawn_by_gpc_for_subject(*, subject: User) -> list[Purpose]:
 def purposes_sale_or_sharing_active() -> QuerySet[Purpose]:
     """The active purposes that staff mark as sale or sharing: what a Global Privacy Control signal opts out of."""
     return purpose_list_active().filter(sale_or_sharing=True)
+
+
+def consent_granted_locking(*, subject_id: int, purpose_slug: str) -> bool:
+    """Whether the subject grants the purpose now (for all apps), with their decision's row locked until the caller's
+    transaction ends: a write that must not outlive the consent (find-me's templates and sightings) checks and
+    writes under this lock, and the withdrawal, which takes the same row, waits for it or is seen by it.
+    Call inside a transaction."""
+    state = (
+        ConsentState.objects.select_for_update(of=("self",))
+        .select_related("purpose")
+        .filter(subject_id=subject_id, purpose__slug=purpose_slug, purpose__active=True)
+        .first()
+    )
+    return state is not None and consent_state_name(state=state, purpose=state.purpose) == ConsentStateName.GRANTED
+
+
+def subjects_granting(*, purpose_slug: str) -> QuerySet[ConsentState]:
+    """The subject ids that grant the purpose now, for all apps (a subquery for queries across many subjects)."""
+    return consent_states_granted().filter(purpose__slug=purpose_slug).values("subject_id")

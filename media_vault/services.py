@@ -16,6 +16,7 @@ from consents.models import Purpose
 from consents.selectors import consent_granted_for_app_q, purposes_granted_for_app
 from media_vault.crypto import current_master_key_id
 from media_vault.exceptions import PurposesRequired, ReasonRequired, StorageUnavailable
+from media_vault.hooks import upload_stored_announce
 from media_vault.ingest import image_ingest
 from media_vault.models import AccessEvent, FaceUpload, RevealGrant, SubjectKey
 from media_vault.storage import (
@@ -95,6 +96,7 @@ def upload_ingest(
                 retention_until=created_at + timedelta(days=max(p.retention_days for p in purposes)),
             )
             upload.purposes.set(purposes)
+            upload_stored_announce(upload=upload)
     except BaseException:
         for name in (object_name, thumbnail_name):
             if name:

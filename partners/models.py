@@ -146,6 +146,7 @@ class WebhookEvent(models.Model):
         "subject.unlinked",
         "restrictions.changed",
         "appearance.takedown_requested",
+        "sighting.removal_requested",
     ]
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="events", verbose_name=_("partner"))

@@ -21,6 +21,7 @@ def test_every_app_that_must_hear_of_a_consent_change_is_subscribed():
         "partners.subscribers.consent_changed_notify_partners",
         "media_vault.subscribers.consent_changed_erase_orphans",
         "appearances.subscribers.consent_changed_request_takedowns",
+        "find_me.subscribers.consent_changed_enrol_or_forget",
     ]
 
 
@@ -34,6 +35,7 @@ def test_every_app_that_can_lose_data_to_a_withdrawal_answers_for_its_impact():
     assert _names(hooks.withdrawal_impact.subscribers()) == [
         "media_vault.subscribers.withdrawal_impact_of_uploads",
         "appearances.subscribers.withdrawal_impact_of_appearances",
+        "find_me.subscribers.withdrawal_impact_of_find_me",
     ]
 
 
@@ -80,3 +82,11 @@ def test_a_failing_subscriber_rolls_the_decision_back(subject, monkeypatch):
 
     assert not ConsentEvent.objects.filter(subject=subject).exists()
     assert not ConsentState.objects.filter(subject=subject).exists()
+
+
+def test_the_media_vault_announces_new_uploads_to_find_me():
+    from media_vault.hooks import upload_stored
+
+    assert [f"{s.__module__}.{s.__name__}" for s in upload_stored.subscribers()] == [
+        "find_me.subscribers.upload_stored_scan"
+    ]
