@@ -50,6 +50,7 @@ WEBHOOK_TYPES = {
     "subject.unlinked",
     "restrictions.changed",
     "appearance.takedown_requested",
+    "sighting.removal_requested",
 }
 WEBHOOK_BODY_KEYS = {"type", "timestamp", "data"}
 PROBLEM = "application/problem+json"
