@@ -16,6 +16,7 @@ from find_me.exceptions import SightingNotFound
 from find_me.models import FaceTemplate, Sighting
 from find_me.similarity import VERY_LIKELY, similarity_of
 from media_vault.selectors import upload_image_bytes
+from partners.selectors import partner_id_of_link
 
 PREVIEW_SIDE = 96  # px: enough to recognise oneself, blurred, and nothing of the rest of the photo
 PREVIEW_BLUR = 2.5
@@ -105,6 +106,12 @@ def template_summary_for_subject(*, subject: User) -> TemplateSummary:
 def find_me_records_count(*, subject: User) -> tuple[int, int]:
     """(templates, sightings) of the subject: what withdrawing `find-me` or erasure destroys."""
     return FaceTemplate.objects.filter(subject=subject).count(), Sighting.objects.filter(subject=subject).count()
+
+
+def sightings_count_for_app(*, subject: User, link_ref: int) -> int:
+    """The subject's sightings in the uploads of one app (named by the link, as the consent core keeps it)."""
+    partner_id = partner_id_of_link(link_ref=link_ref)
+    return 0 if partner_id is None else Sighting.objects.filter(subject=subject, partner_id=partner_id).count()
 
 
 def find_me_export_for_subject(*, subject: User) -> dict:

@@ -20,7 +20,8 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.models import User
-from consents.selectors import consent_granted_locking, subjects_granting
+from consents.models import Purpose
+from consents.selectors import consent_granted_for_app_q, consent_granted_locking, subjects_granting
 from find_me.exceptions import SightingRemoved
 from find_me.matching import EnrolledTemplates, Match, template_decrypt, template_encrypt
 from find_me.models import FaceTemplate, Sighting, UploadScan
@@ -29,7 +30,7 @@ from media_vault.models import FaceUpload
 from media_vault.selectors import upload_image_bytes
 from media_vault.storage import subject_data_keys_existing
 from partners.outbox import webhook_enqueue
-from partners.selectors import link_latest_for_partner_and_subject
+from partners.selectors import link_active_ref_of, link_latest_for_partner_and_subject, partner_id_of_link
 
 logger = logging.getLogger(__name__)
 
@@ -176,10 +177,24 @@ def _upload_scan(*, upload: FaceUpload, templates: EnrolledTemplates, now: datet
     del faces
 
 
+def _refused_for_app(*, subject_id: int, partner_id: int | None) -> bool:
+    """Whether the person said no to `find-me` for the app that holds the upload (their own exception for it)."""
+    if partner_id is None:
+        return False
+    link_ref = link_active_ref_of(subject_id=subject_id, partner_id=partner_id)
+    if link_ref is None:
+        return False
+    granted_for_app = consent_granted_for_app_q(subject_ref=subject_id, purpose_ref=OuterRef("pk"), link_ref=link_ref)
+    return not Purpose.objects.filter(slug=FIND_ME).filter(granted_for_app).exists()
+
+
 def _sighting_record(*, upload: FaceUpload, match: Match, now: datetime) -> None:
-    """One sighting of an opted-in subject in someone else's upload, if they still grant `find-me`; once."""
+    """One sighting of an opted-in subject in someone else's upload, if they still grant `find-me` (and have not
+    said no to it for the app that holds the upload); once."""
     with transaction.atomic():
         if not consent_granted_locking(subject_id=match.subject_id, purpose_slug=FIND_ME):
+            return
+        if _refused_for_app(subject_id=match.subject_id, partner_id=upload.partner_id):
             return
         _, created = Sighting.objects.get_or_create(
             subject_id=match.subject_id,
@@ -201,6 +216,15 @@ def find_me_forget_for_subject(*, subject: User) -> dict[str, int]:
     templates = FaceTemplate.objects.filter(subject=subject).delete()[0]
     sightings = Sighting.objects.filter(subject=subject).delete()[0]
     return {"face_templates": templates, "sightings": sightings}
+
+
+def sightings_forget_for_app(*, subject: User, link_ref: int) -> int:
+    """The subject said no to `find-me` for one app: the sightings in that app's uploads are forgotten, in the
+    decision's transaction. Returns how many."""
+    partner_id = partner_id_of_link(link_ref=link_ref)
+    if partner_id is None:
+        return 0
+    return Sighting.objects.filter(subject=subject, partner_id=partner_id).delete()[0]
 
 
 def find_me_forget_ungranted() -> int:

@@ -7,8 +7,8 @@ from accounts.models import User
 from config.enqueue import task_enqueue
 from consents.hooks import ConsentChange, WithdrawalImpact
 from consents.models import Purpose
-from find_me.selectors import find_me_records_count
-from find_me.services import FIND_ME, find_me_forget_for_subject
+from find_me.selectors import find_me_records_count, sightings_count_for_app
+from find_me.services import FIND_ME, find_me_forget_for_subject, sightings_forget_for_app
 from find_me.tasks import subject_enrol as subject_enrol_task
 from find_me.tasks import uploads_scan as uploads_scan_task
 
@@ -16,8 +16,12 @@ from find_me.tasks import uploads_scan as uploads_scan_task
 def consent_changed_enrol_or_forget(change: ConsentChange) -> None:
     """Granting `find-me` (for all apps) enrols the person's own photos after the commit; withdrawing it destroys
     every template and sighting in the withdrawal's own transaction."""
-    if change.purpose.slug != FIND_ME or change.link_ref is not None:
-        return  # find-me is the portal's own comparison: an answer for one app does not change it
+    if change.purpose.slug != FIND_ME:
+        return
+    if change.link_ref is not None:  # no for one app: its sightings go; templates serve every other app
+        if not change.granted:
+            sightings_forget_for_app(subject=change.subject, link_ref=change.link_ref)
+        return
     if change.granted:
         subject_id = change.subject.pk
         transaction.on_commit(lambda: task_enqueue(subject_enrol_task, subject_id=subject_id))
@@ -32,8 +36,11 @@ def upload_stored_scan(upload) -> None:
 
 
 def withdrawal_impact_of_find_me(subject: User, purpose: Purpose, link_ref: int | None) -> WithdrawalImpact:
-    """Told before it happens: withdrawing `find-me` destroys the face templates and the sightings."""
-    if purpose.slug != FIND_ME or link_ref is not None:
+    """Told before it happens: withdrawing `find-me` destroys the face templates and the sightings; saying no to it
+    for one app forgets the sightings in that app's uploads."""
+    if purpose.slug != FIND_ME:
         return WithdrawalImpact()
+    if link_ref is not None:
+        return WithdrawalImpact(sightings=sightings_count_for_app(subject=subject, link_ref=link_ref))
     templates, sightings = find_me_records_count(subject=subject)
     return WithdrawalImpact(face_templates=templates, sightings=sightings)

@@ -110,13 +110,23 @@ def link_active_of_holder(*, subject_ref=None, partner_ref=None) -> Subquery:
 
 def link_active_ref(*, subject: User, partner: Partner | None) -> int | None:
     """The id of the partner's active link with the subject; None for no partner (the portal) or none active."""
-    if partner is None:
+    return link_active_ref_of(subject_id=subject.pk, partner_id=partner.pk if partner is not None else None)
+
+
+def link_active_ref_of(*, subject_id: int, partner_id: int | None) -> int | None:
+    """The same, by ids."""
+    if partner_id is None:
         return None
     return (
-        Link.objects.filter(subject=subject, partner=partner, unlinked_at__isnull=True)
+        Link.objects.filter(subject_id=subject_id, partner_id=partner_id, unlinked_at__isnull=True)
         .values_list("pk", flat=True)
         .first()
     )
+
+
+def partner_id_of_link(*, link_ref: int) -> int | None:
+    """The partner of a link named by its id (as the consent core keeps it), current or ended."""
+    return Link.objects.filter(pk=link_ref).values_list("partner_id", flat=True).first()
 
 
 def link_get_for_subject(*, subject: User, link_id) -> Link:

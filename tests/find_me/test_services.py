@@ -250,3 +250,23 @@ def test_erased_subjects_templates_cannot_be_read(alice, sighting):
     data_key_erase_for_subject(subject=alice)
 
     assert alice.pk not in subject_data_keys_existing(subject_ids=[alice.pk])
+
+
+def test_no_to_find_me_for_one_app_forgets_its_sightings_and_finds_none_there(
+    alice, bob, app, sighting, upload_of, astronaut_elsewhere, store
+):
+    from consents.services import consent_exception_set
+    from find_me.selectors import sightings_count_for_app
+
+    alice_link = LinkFactory(partner=app, subject=alice)
+    assert sightings_count_for_app(subject=alice, link_ref=alice_link.pk) == 1
+
+    consent_exception_set(subject=alice, purpose_slug=FIND_ME, link_ref=alice_link.pk, granted=False, actor=alice)
+
+    assert not Sighting.objects.exists() and FaceTemplate.objects.filter(subject=alice).count() == 1
+    upload_of(bob, astronaut_elsewhere, purposes=[store], partner=app)  # a new photo of her in that app
+    uploads_scan_pending()
+    assert not Sighting.objects.exists()
+    upload_of(bob, astronaut_elsewhere, purposes=[store])  # but elsewhere she is still found
+    uploads_scan_pending()
+    assert Sighting.objects.filter(subject=alice, partner=None).count() == 1
