@@ -170,3 +170,25 @@ def test_an_export_left_queued_by_a_restart_is_built_by_the_sweep(embedded, sett
     export.refresh_from_db()
     assert export.status == DataRequest.Status.READY
     assert "embedded sweep" not in caplog.text  # every task of the beat schedule ran without an error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_upload_is_compared_with_find_me_templates_in_the_background(embedded, subject, other_subject):
+    from find_me.models import Sighting, UploadScan
+    from find_me.services import FIND_ME, subject_enrol
+    from tests.find_me.conftest import ASTRONAUT, astronaut_elsewhere_bytes, opt_in
+
+    store = PurposeFactory(slug="store-uploads")
+    PurposeFactory(slug=FIND_ME)
+    opt_in(subject)
+    FaceUploadFactory(subject=subject, image=ASTRONAUT.read_bytes(), purposes=[store])
+    assert embedded_jobs().wait_idle(timeout=60)
+    subject_enrol(subject_id=subject.pk)  # (the grant's enrolment ran before her photo existed)
+    _hold_the_thread()
+
+    upload = FaceUploadFactory(subject=other_subject, image=astronaut_elsewhere_bytes(), purposes=[store])
+
+    assert not UploadScan.objects.filter(upload=upload).exists()  # the upload answered before any comparison
+    _release.set()
+    assert embedded_jobs().wait_idle(timeout=60)
+    assert Sighting.objects.filter(subject=subject, upload=upload).exists()

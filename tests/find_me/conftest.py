@@ -30,6 +30,10 @@ def astronaut_photo() -> bytes:
 
 @pytest.fixture(scope="session")
 def astronaut_elsewhere() -> bytes:
+    return astronaut_elsewhere_bytes()
+
+
+def astronaut_elsewhere_bytes() -> bytes:
     """The same face in another person's photo: cropped, darker, on a wider canvas, re-encoded."""
     with Image.open(ASTRONAUT) as image:
         face = ImageEnhance.Brightness(image.convert("RGB").crop((60, 0, 420, 360))).enhance(0.8)
