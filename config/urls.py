@@ -18,6 +18,7 @@ urlpatterns = [
     path("connected-apps/", include("partners.urls")),
     path("uploads/", include("media_vault.urls")),
     path("appearances/", include("appearances.urls")),
+    path("found-you/", include("find_me.urls")),
     path("", include("data_rights.urls")),
     path("admin/", admin.site.urls),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
