@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/v1/", include("partners.api.urls")),
     path("api/v1/", include("media_vault.api.urls")),
     path("api/v1/", include("appearances.api.urls")),
+    path("api/v1/", include("find_me.api.urls")),
     path("api/v1/", include("data_rights.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
