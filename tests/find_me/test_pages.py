@@ -1,5 +1,6 @@
 """The "Found you" page: find-me explained while it is off; once on, the templates kept and every sighting with a
-blurred preview of the matched face only, its status in words, and "Not me" / "Remove me" as plain form posts."""
+blurred preview of the matched face only, its status in words, and "Not me" / "Remove me" as plain form posts.
+And the consent page: withdrawing find-me says first what it destroys."""
 
 import io
 import re
@@ -258,3 +259,50 @@ def test_an_answer_without_the_csrf_token_is_refused(subject_client, sighted):
     assert response.status_code == HTTPStatus.FORBIDDEN
     sighting.refresh_from_db()
     assert sighting.status == Sighting.Status.FOUND
+
+
+# --- Withdrawing find-me on the consent page ----------------------------------------------------------------------------
+
+
+def _withdraw_find_me(client: Client, **data):
+    client.get("/consents/")
+    form = {"csrfmiddlewaretoken": client.cookies["csrftoken"].value, "decision": "withdraw", **data}
+    return client.post("/consents/find-me/decide/", form)
+
+
+def test_withdrawing_find_me_asks_first_and_says_the_templates_and_sightings_go(subject_client, sighted):
+    sighted()
+
+    response = _withdraw_find_me(subject_client)
+
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
+    assert "Your 1 face template is destroyed and the 1 sighting found so far is forgotten." in html
+    assert "Withdraw and delete 0 photos" not in html and "Yes, withdraw" in html  # no photo goes
+    assert FaceTemplate.objects.count() == 1 and Sighting.objects.count() == 1
+
+
+def test_confirming_the_withdrawal_of_find_me_forgets_and_says_so(subject_client, sighted):
+    sighted()
+    sighted()
+
+    response = _withdraw_find_me(subject_client, confirmed_uploads="0", confirmed_appearances="0")
+
+    assert response["Location"] == "/consents/#purpose-find-me"
+    assert FaceTemplate.objects.count() == 0 and Sighting.objects.count() == 0
+    page = subject_client.get("/consents/").content.decode()
+    feedback = page.split('data-testid="feedback-find-me"')[1].split("</div>")[0]
+    assert (
+        "is now withdrawn. Your 1 face template is destroyed and the 2 sightings found so far are forgotten."
+        in feedback
+    )
+
+
+def test_withdrawing_find_me_with_nothing_kept_needs_no_confirmation(subject_client, subject, find_me):
+    from tests.find_me.conftest import opt_in
+
+    opt_in(subject)
+
+    response = _withdraw_find_me(subject_client)
+
+    assert response.status_code == HTTPStatus.FOUND
