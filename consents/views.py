@@ -156,6 +156,34 @@ def uploads_in_words(impact: WithdrawalImpact) -> tuple[str, str]:
     return total, ", ".join(parts)
 
 
+def find_me_in_words(impact: WithdrawalImpact) -> str:
+    """What withdrawing find-me forgets, as a sentence ("" when nothing): "Your 2 face templates are destroyed and
+    the 3 sightings found so far are forgotten." """
+    parts = []
+    if impact.face_templates:
+        parts.append(
+            ngettext(
+                "your %(n)s face template is destroyed",
+                "your %(n)s face templates are destroyed",
+                impact.face_templates,
+            )
+            % {"n": impact.face_templates}
+        )
+    if impact.sightings:
+        parts.append(
+            ngettext(
+                "the %(n)s sighting found so far is forgotten",
+                "the %(n)s sightings found so far are forgotten",
+                impact.sightings,
+            )
+            % {"n": impact.sightings}
+        )
+    if not parts:
+        return ""
+    said = _("%(first)s and %(second)s") % {"first": parts[0], "second": parts[1]} if len(parts) == 2 else parts[0]
+    return said[0].upper() + said[1:] + "."
+
+
 def _decided_message(event, impact: WithdrawalImpact | None, expires_at: datetime | None = None) -> str:
     """What the page says after a decision: the purpose in words, where it now stands, and what goes."""
     if event.granted and expires_at:
@@ -170,15 +198,20 @@ def _decided_message(event, impact: WithdrawalImpact | None, expires_at: datetim
 
 
 def _deletion_said(impact: WithdrawalImpact | None) -> str:
-    """What a decision deletes, as a sentence after it ("" when nothing goes)."""
-    if not impact or not impact.uploads_to_erase:
+    """What a decision deletes, as sentences after it ("" when nothing goes): photos, then find-me's records."""
+    if not impact:
         return ""
-    total, parts = uploads_in_words(impact)
-    return " " + ngettext(
-        "%(total)s is being deleted for good: %(parts)s.",
-        "%(total)s are being deleted for good: %(parts)s.",
-        impact.uploads_to_erase,
-    ) % {"total": total, "parts": parts}
+    said = ""
+    if impact.uploads_to_erase:
+        total, parts = uploads_in_words(impact)
+        said += " " + ngettext(
+            "%(total)s is being deleted for good: %(parts)s.",
+            "%(total)s are being deleted for good: %(parts)s.",
+            impact.uploads_to_erase,
+        ) % {"total": total, "parts": parts}
+    if find_me := find_me_in_words(impact):
+        said += " " + find_me
+    return said
 
 
 def _expiry_refused_text(error: InvalidExpiry, form: ConsentDecisionForm) -> str:
@@ -241,7 +274,13 @@ class ConsentDecideView(LoginRequiredMixin, View):
         """Nothing erased by surprise: a page without JavaScript, a dialog in the purpose's card with htmx."""
         status = next(s for s in consent_states_for_subject(subject=request.user) if s.purpose_slug == purpose)
         total, parts = uploads_in_words(impact)
-        context = {"status": status, "impact": impact, "uploads_total": total, "uploads_parts": parts}
+        context = {
+            "status": status,
+            "impact": impact,
+            "uploads_total": total,
+            "uploads_parts": parts,
+            "find_me_said": find_me_in_words(impact),
+        }
         if not request.htmx:
             return render(request, "consents/withdraw_confirm.html", context)
         response = render(request, "consents/_withdraw_confirm.html", {**context, "in_dialog": True})

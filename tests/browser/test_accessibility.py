@@ -37,6 +37,7 @@ PAGES = [
     pytest.param("/uploads/{upload}/delete/", None, id="upload-delete"),
     pytest.param("/activity/", None, id="activity"),
     pytest.param("/appearances/", None, id="appearances"),
+    pytest.param("/found-you/", None, id="found-you"),  # find-me off: the demo subject never opted in
     pytest.param("/your-data/", None, id="your-data"),
     pytest.param("/your-data/erasure/", None, id="erasure-confirm"),
     pytest.param("/privacy/", None, id="privacy"),

@@ -9,6 +9,7 @@ import json
 import re
 import uuid
 from http import HTTPStatus
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -220,6 +221,14 @@ def test_an_unknown_api_path_is_404_problem_details(api):
 # --- Webhooks --------------------------------------------------------------------------------------
 def test_the_webhook_event_types_are_the_contract_names():
     assert set(WebhookEvent.TYPES) == WEBHOOK_TYPES
+
+
+@pytest.mark.parametrize("doc", ["contracts.md", "partner-quickstart.md"])
+def test_every_webhook_type_is_in_the_partners_table_of_types(doc):
+    text = (Path(__file__).resolve().parents[2] / "docs" / doc).read_text()
+    listed = set(re.findall(r"^\| `([a-z_]+\.[a-z_]+)` \|", text, flags=re.MULTILINE))
+
+    assert listed >= WEBHOOK_TYPES
 
 
 @pytest.fixture
