@@ -16,6 +16,7 @@ from accounts.services import account_delete, account_records_erase
 from appearances.services import appearances_erase_for_subject
 from consents.services import consent_records_anonymise_for_subject
 from data_rights.models import DataRequest
+from find_me.services import find_me_forget_for_subject
 from media_vault.selectors import upload_count_for_subject
 from media_vault.services import access_events_erase_for_subject, data_key_erase_for_subject, uploads_erase_for_subject
 from media_vault.storage import vault_object_delete
@@ -68,12 +69,22 @@ def erase_everything(*, job: DataRequest, renew: Callable[[int, int], None]) -> 
             _add(job, counts)
             renew(done, total)
 
+        # Templates first: each goes with its source upload (cascade), so after the uploads nobody could count them.
+        _step(job, subject, find_me_forget_for_subject)
         uploads_erase_for_subject(subject=subject, on_batch=counted)
         _exports(job, subject)
         appearances_erase_for_subject(subject=subject, on_erased=lambda counts: _add(job, counts))
         _step(job, subject, links_erase_for_subject)
+        # Once the consent states are gone, find-me cannot write for this subject any more (it writes under the lock
+        # of their `find-me` decision): what a comparison wrote since the first pass goes now, counted, in the same
+        # transaction.
         _step(
-            job, subject, access_events_erase_for_subject, consent_records_anonymise_for_subject, account_records_erase
+            job,
+            subject,
+            access_events_erase_for_subject,
+            consent_records_anonymise_for_subject,
+            find_me_forget_for_subject,
+            account_records_erase,
         )
         _step(
             job,

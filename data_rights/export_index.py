@@ -12,6 +12,7 @@ from typing import Any
 
 from allauth.mfa.models import Authenticator
 from django.db import models
+from django.utils.dateparse import parse_datetime
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,7 @@ from appearances.models import Appearance
 from appearances.selectors import OVERDUE, appearance_status_shown
 from consents.models import Channel, ConsentEvent, ConsentStateName
 from data_rights.models import DataRequest
+from find_me.selectors import SIMILARITY_WORDS, STATUS_WORDS
 from media_vault.models import AccessEvent
 from partners.models import SCOPE_MEANING_FOR_SUBJECT
 
@@ -72,6 +74,46 @@ def _appearance(a: Mapping[str, Any], *, title, generated_at: datetime) -> dict[
         "taken_down_at": a["taken_down_at"],
         "takedown_reason": _label(Appearance.TakedownReason, a["takedown_reason"]),
         "thumbnail": a.get("thumbnail"),
+    }
+
+
+def _moment(value: datetime | str | None) -> datetime | None:
+    """A time of find_me.json, which holds them as ISO 8601 text (the other sections hold datetimes)."""
+    return parse_datetime(value) if isinstance(value, str) else value
+
+
+def _words(words: Mapping[str, Any], code: str | None) -> str:
+    """Find-me's own words for a code (as its Found you page says it), or the code if a newer archive holds another."""
+    return capfirst(str(words[code])) if code in words else (code or "")
+
+
+def _find_me(section: Mapping[str, Any], *, in_archive: set[str]) -> dict[str, Any]:
+    """The face templates (when each was made, from which of the person's photos; never the template) and the
+    sightings of the person's face in other people's photos (never that photo), in find-me's words."""
+    return {
+        "templates": [
+            {
+                "made_at": _moment(t["made_at"]),
+                "short_id": _short(t["id"]),
+                "upload_id": t["from_upload_id"],
+                "upload_short_id": _short(t["from_upload_id"]),
+                "upload_in_archive": t["from_upload_id"] in in_archive,
+            }
+            for t in section.get("face_templates", [])
+        ],
+        "sightings": [
+            {
+                "id": s["id"],
+                "short_id": _short(s["id"]),
+                "found_at": _moment(s["found_at"]),
+                "app": s["app"],
+                "similarity": _words(SIMILARITY_WORDS, s["similarity"]),
+                "status": s["status"],
+                "status_label": _words(STATUS_WORDS, s["status"]),
+                "removal_due_at": _moment(s["removal_due_at"]),
+            }
+            for s in section.get("sightings", [])
+        ],
     }
 
 
@@ -172,6 +214,7 @@ def export_index_context(
         "appearances": [
             _appearance(a, title=title, generated_at=generated_at) for a in sections.get("appearances.json", [])
         ],
+        "find_me": _find_me(sections.get("find_me.json", {}), in_archive=in_archive),
         "access_log": [
             {
                 "when": a["when"],

@@ -9,6 +9,16 @@ from django.utils.translation import ngettext_lazy
 
 # In the order the erasure runs; each says what went, for the person it was about.
 RECEIPT_WORDS = {
+    "face_templates": ngettext_lazy(
+        "%(count)s face template (what Find me used to recognise your face)",
+        "%(count)s face templates (what Find me used to recognise your face)",
+        "count",
+    ),
+    "sightings": ngettext_lazy(
+        "%(count)s place where Find me found your face in someone else's photo",
+        "%(count)s places where Find me found your face in other people's photos",
+        "count",
+    ),
     "face_uploads": ngettext_lazy("%(count)s face photo", "%(count)s face photos", "count"),
     "storage_objects": ngettext_lazy("%(count)s stored file", "%(count)s stored files", "count"),
     "appearances": ngettext_lazy(

@@ -28,6 +28,7 @@ from consents.selectors import (
 )
 from data_rights.exceptions import ExportNotAvailable
 from data_rights.models import DataRequest
+from find_me.selectors import find_me_export_for_subject
 from media_vault.models import AccessEvent, FaceUpload
 from media_vault.selectors import access_activity_for_subject, access_event_list_for_subject, upload_totals_for_subject
 from partners.models import Link
@@ -216,6 +217,8 @@ def export_sections_for_subject(*, subject: User) -> dict:
         "partners.json": partners,
         "requests.json": requests,
         "appearances.json": appearances_export_for_subject(subject=subject),
+        # That face templates exist and when they were made, never their values; sightings without the photo.
+        "find_me.json": find_me_export_for_subject(subject=subject),
     }
 
 

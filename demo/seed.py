@@ -1,5 +1,6 @@
-"""Demo data for `seed_demo`: realistic purposes for face data, two demo subjects, two demo apps and what those apps
-reported making with the demo subject's likeness. Idempotent.
+"""Demo data for `seed_demo`: realistic purposes for face data, two demo subjects, two demo apps, what those apps
+reported making with the demo subject's likeness, and find-me for real: the demo subject is enrolled from their own
+photos and found in a photo that the second demo subject uploaded through Cameo Studio. Idempotent.
 
 `seed_demo --reset` puts the demo back as seeded after people have used it, through the apps' own services: the
 demo subjects are erased as any erasure is (rule 7), the demo purposes and partner are restored as staff would
@@ -16,7 +17,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image, ImageOps
+from PIL import Image, ImageEnhance, ImageOps
 
 from accounts.services import subject_create
 from appearances.selectors import appearance_list_for_partner
@@ -32,6 +33,8 @@ from consents.services import (
     restrictions_standard_ensure,
 )
 from data_rights.services import subject_erase_now
+from find_me.selectors import find_me_records_count
+from find_me.services import subject_enrol, uploads_scan_pending
 from media_vault.models import FaceUpload
 from media_vault.services import upload_ingest
 from partners.models import PARTNER_SCOPES, Link, Partner
@@ -78,7 +81,7 @@ DEMO_SUBJECTS = [
     {
         "email": "demo@example.com",
         "display_name": "Demo Subject",
-        "grants": ["store-uploads", "generate-likeness", "cameos"],
+        "grants": ["store-uploads", "generate-likeness", "cameos", "find-me"],
         "restrictions": ["no-political"],
     },
     {"email": "demo2@example.com", "display_name": "Second Demo", "grants": ["store-uploads"], "restrictions": []},
@@ -170,6 +173,8 @@ class DemoSeedResult:
     uploads_created: int
     appearances_created: int
     exceptions_created: int = 0
+    templates_created: int = 0
+    sightings_created: int = 0
     subjects_erased: int = 0  # by --reset
     purposes_restored: int = 0  # by --reset
     partners_restored: int = 0  # by --reset
@@ -200,14 +205,21 @@ def demo_seed() -> DemoSeedResult:
     for name, contact in DEMO_PARTNERS.items():
         partners[name], created = _demo_partner_linked(subject=subject, name=name, contact=contact)
         partners_created += created
+    uploads_created = _demo_uploads(subject=subject, partner=partners[DEMO_PARTNER])
+    second = get_user_model().objects.get(email=DEMO_SUBJECTS[1]["email"])
+    templates_created, photos_created, sightings_created = _demo_find_me(
+        subject=subject, uploader=second, partner=partners[DEMO_PARTNER]
+    )
     return DemoSeedResult(
         purposes_created=purposes_created,
         subjects_created=subjects_created,
         password=DEMO_PASSWORD,
         partners_created=partners_created,
-        uploads_created=_demo_uploads(subject=subject, partner=partners[DEMO_PARTNER]),
+        uploads_created=uploads_created + photos_created,
         appearances_created=_demo_appearances(subject=subject, partners=partners),
         exceptions_created=_demo_exception(subject=subject, partner=partners[DEMO_SECOND_PARTNER]),
+        templates_created=templates_created,
+        sightings_created=sightings_created,
     )
 
 
@@ -254,6 +266,37 @@ def _demo_uploads(*, subject, partner: Partner) -> int:
         )
         uploads_created = 2
     return uploads_created
+
+
+def _demo_photo_with_the_demo_face() -> bytes:
+    """Another person's photo that holds the demo subject's face: their portrait cropped, darker and larger, on a
+    wider canvas, re-encoded: a different photo for every byte comparison, the same face for find-me."""
+    with Image.open(DEMO_ASSETS / "astronaut.jpg") as photo:
+        face = ImageEnhance.Brightness(photo.convert("RGB").crop((40, 0, 280, 260))).enhance(0.8)
+    face = face.resize((face.width * 3 // 2, face.height * 3 // 2), Image.Resampling.LANCZOS)
+    canvas = Image.new("RGB", (1200, 800), (90, 110, 130))
+    canvas.paste(face, (640, 200))
+    out = io.BytesIO()
+    canvas.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def _demo_find_me(*, subject, uploader, partner: Partner) -> tuple[int, int, int]:
+    """Find me, through its own services: the demo subject (while they grant `find-me`) is enrolled from their own
+    photos, then the second demo subject, connected to Cameo Studio, uploads there a photo that holds the demo
+    subject's face (first run only), and the new uploads are compared, so the demo subject's Found you page has one
+    sighting. Returns (templates, photos, sightings) created; a second run creates none."""
+    templates_created = subject_enrol(subject_id=subject.pk)
+    _demo_partner_linked(subject=uploader, name=partner.name, contact=partner.contact_email)
+    photos_created = 0
+    if not FaceUpload.objects.filter(subject=uploader).exists():
+        upload_ingest(
+            subject=uploader, data=_demo_photo_with_the_demo_face(), purpose_slugs=["store-uploads"], partner=partner
+        )
+        photos_created = 1
+    sightings_before = find_me_records_count(subject=subject)[1]
+    uploads_scan_pending()  # as the background comparison does after each upload
+    return templates_created, photos_created, find_me_records_count(subject=subject)[1] - sightings_before
 
 
 def _demo_thumbnail(*, asset: str, look: str) -> bytes:

@@ -131,7 +131,8 @@ def test_the_withdrawal_question_has_no_axe_violations(demo_page, live_server):
 
 
 def test_the_question_of_how_long_a_grant_lasts_has_no_axe_violations(demo_page, demo_subject, live_server):
-    # The demo subject grants "generate-likeness" for 30 days: the grant's end, every question open, a refusal on "find-me".
+    # The demo subject grants "generate-likeness" for 30 days: the grant's end, every question open, a refusal on
+    # "train-models" (the purpose they have not decided on).
     page = demo_page
     consent_decide(
         subject=demo_subject.subject,
@@ -148,7 +149,7 @@ def test_the_question_of_how_long_a_grant_lasts_has_no_axe_violations(demo_page,
             summary.click()
         if violations := axe_violations(page):
             reports.append(axe_report(violations, url=f"/consents/ with every end question open at {width} px"))
-        card = page.locator("#purpose-find-me")
+        card = page.locator("#purpose-train-models")
         card.get_by_label("Until a day you choose").check()
         card.get_by_role("button", name="Grant for this long").click()  # no day given: refused in the card
         card.locator(".expiry-error").wait_for()

@@ -28,7 +28,7 @@ def narrow_or_wide(request, browser: Browser):
 
 @pytest.mark.parametrize("narrow_or_wide", WIDTHS, indirect=True)
 def test_the_demo_subject_lands_on_a_summary_of_every_app(narrow_or_wide, live_server):
-    # given the demo data: three purposes granted, two apps connected, two photos
+    # given the demo data: four purposes granted, two apps connected, two photos
     demo_seed()
     page = narrow_or_wide
 
@@ -37,7 +37,7 @@ def test_the_demo_subject_lands_on_a_summary_of_every_app(narrow_or_wide, live_s
 
     # then the home page sums up every app, and each part leads to its page
     expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
-    expect(page.get_by_test_id("summary-consents")).to_contain_text("You allow 3 of 5 purposes.")
+    expect(page.get_by_test_id("summary-consents")).to_contain_text("You allow 4 of 5 purposes.")
     expect(page.get_by_test_id("summary-apps")).to_contain_text(DEMO_PARTNER)
     expect(page.get_by_test_id("summary-photos")).to_contain_text("2 photos are held about you.")
     expect(page.get_by_test_id("summary-photos")).to_contain_text("The next one is deleted on")

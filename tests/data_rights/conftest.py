@@ -21,6 +21,7 @@ from appearances.services import appearance_report
 from consents.services import consent_exception_set, consent_grant, consent_withdraw, restrictions_set
 from data_rights.models import DataRequest
 from data_rights.services import export_build, export_request
+from find_me.services import subject_enrol, uploads_scan_pending
 from media_vault.models import AccessEvent
 from media_vault.services import upload_access_record
 from media_vault.storage import subject_data_key, vault_stream_read
@@ -28,6 +29,7 @@ from partners.services import link_code_create, link_unlink
 from tests.accounts.factories import FIREFOX_ON_LINUX
 from tests.conftest import s3_storage_settings
 from tests.consents.factories import PurposeFactory
+from tests.find_me.conftest import astronaut_elsewhere, astronaut_photo, find_me, opt_in  # noqa: F401
 from tests.media_vault.factories import FaceUploadFactory, RevealGrantFactory, image_bytes
 from tests.partners.factories import LinkFactory, PartnerFactory
 
@@ -131,6 +133,22 @@ def holdings(subject, avatar, cameo, research):
         earlier_export=earlier_export,
         client=signed_in,
     )
+
+
+@pytest.fixture
+def found(holdings, other_subject, avatar, find_me, astronaut_photo, astronaut_elsewhere):  # noqa: F811
+    """`holdings` with find-me: the subject opted in and was enrolled from a photo of their own face, and was then
+    found in a photo of the same face that another person uploaded through Cameo Studio (real faces, real dlib)."""
+    subject = holdings.subject
+    opt_in(subject)
+    own = FaceUploadFactory(subject=subject, purposes=[avatar], image=astronaut_photo)
+    assert subject_enrol(subject_id=subject.pk) == 1
+    LinkFactory(partner=holdings.partner, subject=other_subject)
+    theirs = FaceUploadFactory(
+        subject=other_subject, purposes=[avatar], partner=holdings.partner, image=astronaut_elsewhere
+    )
+    uploads_scan_pending()
+    return SimpleNamespace(**{**vars(holdings), "uploads": [*holdings.uploads, own]}, own_photo=own, their_photo=theirs)
 
 
 @pytest.fixture

@@ -63,6 +63,8 @@ def test_interrupted_erasure_keeps_what_it_has_not_erased_yet(interrupted, subje
     assert SubjectKey.objects.filter(subject=subject).exists()
     assert interrupted.receipt == {
         "sessions": 0,
+        "face_templates": 0,
+        "sightings": 0,
         "face_uploads": BATCH,
         "storage_objects": 2 * BATCH,
         "access_events": 0,

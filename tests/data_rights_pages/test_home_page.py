@@ -38,8 +38,8 @@ def _client(user) -> Client:
 def demo():
     """The demo subject of `seed_demo`, a month on: new terms for one purpose, two apps, reads and an export.
 
-    After seeding: 5 purposes, `store-uploads`, `generate-likeness` and `cameos` granted, Cameo Studio and Avatar
-    Forge connected, 2 photos, appearances from both.
+    After seeding: 5 purposes, `store-uploads`, `generate-likeness`, `cameos` and `find-me` granted, Cameo Studio
+    and Avatar Forge connected, 2 photos, appearances from both.
     Then `generate-likeness` gets terms that need a new decision, the subject withdraws `cameos` (Cameo Studio
     confirms it got that change), a second app could not be told of it, an app opened a photo, and an export is
     ready.
@@ -89,11 +89,11 @@ def test_signing_in_lands_on_the_home_page_not_on_consents(subject, password):
 def test_home_sums_up_what_the_subject_allows_and_what_needs_a_new_decision(demo):
     section = _section(_client(demo.subject).get(HOME), "summary-consents")
 
-    assert "You allow 1 of 5 purposes." in section  # generate-likeness no longer counts until decided again
+    assert "You allow 2 of 5 purposes." in section  # generate-likeness no longer counts until decided again
     assert "Keep my face uploads" in section
     assert "1 purpose needs a new decision:" in section
     assert '<a href="/consents/#purpose-generate-likeness">Generate media with my likeness</a>' in section
-    assert "You have not decided on 2 purposes yet." in section  # train-models, find-me; cameos is withdrawn
+    assert "You have not decided on 1 purpose yet." in section  # train-models; cameos is withdrawn
     assert 'href="/consents/"' in section
 
 

@@ -29,12 +29,19 @@ from consents.services import (
 from data_rights.models import DataRequest
 from demo.seed import (
     DEMO_APPEARANCES,
+    DEMO_ASSETS,
     DEMO_PARTNER,
     DEMO_PARTNERS,
     DEMO_PASSWORD,
     DEMO_PURPOSES,
     DEMO_SECOND_PARTNER,
     DEMO_SUBJECTS,
+)
+from find_me.selectors import (
+    find_me_records_count,
+    sighting_list_for_subject,
+    sighting_preview_jpeg,
+    sighting_status_shown,
 )
 from media_vault.models import FaceUpload
 from media_vault.selectors import upload_image_bytes
@@ -87,6 +94,13 @@ def _seeded_state() -> dict:
                     sorted(a.purposes.values_list("slug", flat=True)),
                 )
                 for a in Appearance.objects.filter(subject=user).select_related("partner")
+            ),
+            "find_me": (
+                find_me_records_count(subject=user)[0],
+                sorted(
+                    (s.partner.name if s.partner else None, sighting_status_shown(sighting=s))
+                    for s in sighting_list_for_subject(subject=user)
+                ),
             ),
         }
     purposes = {
@@ -187,7 +201,9 @@ def test_reset_erases_through_the_erasure_service_and_leaves_receipts(seeded):
     erasures = DataRequest.objects.filter(kind=DataRequest.Kind.ERASURE)
     assert erasures.count() == len(DEMO_SUBJECTS)
     assert all(e.status == DataRequest.Status.DONE and e.subject is None for e in erasures)
-    assert sum(e.receipt.get("face_uploads", 0) for e in erasures) == 2
+    assert sum(e.receipt.get("face_uploads", 0) for e in erasures) == 3  # two of the demo subject's, one of demo2's
+    assert sum(e.receipt.get("face_templates", 0) for e in erasures) == 2
+    assert sum(e.receipt.get("sightings", 0) for e in erasures) == 1
     assert ledger_verify().ok
 
 
@@ -351,3 +367,49 @@ def test_seed_demo_sets_one_per_app_exception_once():
 
     assert not ConsentException.objects.filter(subject=demo).exists()
     assert "0 per-app exceptions created" in output
+
+
+# --- Find me ---------------------------------------------------------------------------------------------------------
+def test_the_demo_subject_is_found_in_a_photo_the_second_demo_subject_uploaded_through_cameo_studio(seeded):
+    demo, second = _demo_subject(), get_user_model().objects.get(email=DEMO_SUBJECTS[1]["email"])
+
+    (sighting,) = sighting_list_for_subject(subject=demo)
+
+    own_photos = FaceUpload.objects.filter(subject=demo, faces_detected=1).count()
+    assert find_me_records_count(subject=demo) == (own_photos, 1) and own_photos == 2
+    assert sighting.partner.name == DEMO_PARTNER and sighting_status_shown(sighting=sighting) == "found"
+    photo = sighting.upload
+    assert (photo.subject, photo.partner.name, photo.faces_detected) == (second, DEMO_PARTNER, 1)
+    assert Link.objects.filter(subject=second, partner__name=DEMO_PARTNER, unlinked_at__isnull=True).exists()
+    assert "find-me" in {row.purpose_slug for row in consent_states_for_subject(subject=demo) if row.granted}
+    assert find_me_records_count(subject=second) == (0, 0)  # the uploader never opted in: nothing of theirs is kept
+    assets = {(DEMO_ASSETS / name).read_bytes() for name in ("astronaut.jpg", "astronaut-close.jpg")}
+    assert upload_image_bytes(upload=photo) not in assets  # another photo, the same face
+    assert Image.open(io.BytesIO(sighting_preview_jpeg(sighting=sighting))).size[0] <= 96  # the page's blurred face
+
+
+def test_seed_demo_twice_adds_no_template_or_sighting(seeded):
+    output = _seed_demo()
+
+    assert _seeded_state() == seeded
+    assert "Find me: 0 face templates and 0 sightings created." in output
+
+
+def test_reset_brings_back_the_templates_and_the_sighting_after_find_me_is_withdrawn(seeded):
+    demo = _demo_subject()
+    consent_withdraw(subject=demo, purpose_slug="find-me", actor=demo)
+    assert find_me_records_count(subject=demo) == (0, 0)
+
+    output = _seed_demo("--reset")
+
+    assert _seeded_state() == seeded
+    assert "Find me: 2 face templates and 1 sightings created." in output
+
+
+def test_reset_brings_back_the_sighting_after_its_photo_is_deleted(seeded):
+    (sighting,) = sighting_list_for_subject(subject=_demo_subject())
+    upload_erase(upload_id=sighting.upload_id)
+
+    _seed_demo("--reset")
+
+    assert _seeded_state() == seeded

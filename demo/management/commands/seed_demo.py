@@ -6,8 +6,8 @@ from demo.seed import DEMO_SUBJECTS, demo_reset, demo_seed
 
 class Command(BaseCommand):
     help = (
-        "Create idempotent demo data: purposes, two demo subjects, their consents, two demo partners, face uploads "
-        "and appearances."
+        "Create idempotent demo data: purposes, two demo subjects, their consents, two demo partners, face uploads, "
+        "appearances, and the demo subject's face templates with one sighting of them."
     )
 
     def add_arguments(self, parser):
@@ -32,6 +32,9 @@ class Command(BaseCommand):
             f"Demo data ready ({result.purposes_created} purposes, {result.subjects_created} subjects, "
             f"{result.partners_created} partners, {result.uploads_created} face uploads, "
             f"{result.appearances_created} appearances and {result.exceptions_created} per-app exceptions created)."
+        )
+        self.stdout.write(
+            f"Find me: {result.templates_created} face templates and {result.sightings_created} sightings created."
         )
         for spec in DEMO_SUBJECTS:
             self.stdout.write(f"Demo login: {spec['email']} / password: {result.password}")
