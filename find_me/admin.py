@@ -9,14 +9,16 @@ person's account, and tie them to the sighting for anyone reading the staff log,
 
 from datetime import datetime
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import ReadOnlyAdminMixin
+from find_me.exceptions import RemovalNotForStaff
 from find_me.models import Sighting
 from find_me.selectors import OVERDUE, REMOVED, sighting_similarity, sighting_status_shown
+from find_me.services import sighting_photo_remove_by_staff
 from find_me.similarity import LIKELY, VERY_LIKELY
 
 # The selectors' words speak to the person found ("you said it is not you"); staff read about them.
@@ -84,6 +86,38 @@ class SightingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "removal_due_at",
     ]
     show_full_result_count = False
+    actions = ["remove_portal_photos"]
+
+    def get_actions(self, request):
+        # ReadOnlyAdminMixin offers none; this one action is for those allowed to remove portal photos.
+        return admin.ModelAdmin.get_actions(self, request)
+
+    def has_remove_portal_photo_permission(self, request) -> bool:
+        return request.user.has_perm("find_me.remove_portal_photo")
+
+    @admin.action(
+        description=_("Remove the photos (uploaded in the portal) that the people found asked to be removed from"),
+        permissions=["remove_portal_photo"],
+    )
+    def remove_portal_photos(self, request, queryset):
+        """ "Remove me" for a photo no app holds: the privacy team erases it, as the app would have."""
+        removed = refused = 0
+        for sighting in queryset.select_related("upload"):
+            try:
+                removed += sighting_photo_remove_by_staff(sighting=sighting, staff=request.user)
+            except RemovalNotForStaff:
+                refused += 1
+        if removed:
+            messages.success(request, _("%(n)s photo(s) removed.") % {"n": removed})
+        if refused:
+            messages.warning(
+                request,
+                _(
+                    "%(n)s skipped: only a photo uploaded in the portal whose removal was asked for is removed here; "
+                    "an app's photo is the app's to delete."
+                )
+                % {"n": refused},
+            )
 
     @admin.display(description=_("status"))
     def status_shown(self, obj: Sighting) -> str:

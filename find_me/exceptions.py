@@ -17,3 +17,12 @@ class SightingRemoved(DomainError):
     code = "sighting_removed"
     status = 409
     title = _("That photo has already been removed; there is nothing left to answer.")
+
+
+class RemovalNotForStaff(DomainError):
+    """Only a photo uploaded in the portal itself, whose removal a person asked for, is removed by the privacy team:
+    an app's photo is the app's to delete."""
+
+    code = "removal_not_for_staff"
+    status = 409
+    title = _("Only a photo uploaded in the portal, whose removal was asked for, can be removed here.")

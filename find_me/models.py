@@ -84,6 +84,7 @@ class Sighting(models.Model):
         verbose_name = _("sighting")
         verbose_name_plural = _("sightings")
         ordering = ["-found_at", "-id"]
+        permissions = [("remove_portal_photo", "Can remove a portal photo that a person asked to be removed from")]
         constraints = [
             # At most one sighting per upload and subject; a dismissed one stays, so that upload is not matched again.
             models.UniqueConstraint(fields=["subject", "upload_ref"], name="sighting_once_per_upload_and_subject"),

@@ -19,15 +19,17 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from PIL import Image
 
-from accounts.models import User
+from accounts.models import StaffAction, User
+from accounts.services import staff_action_log
 from consents.models import Purpose
 from consents.selectors import consent_granted_for_app_q, consent_granted_locking, subjects_granting
-from find_me.exceptions import SightingRemoved
+from find_me.exceptions import RemovalNotForStaff, SightingRemoved
 from find_me.matching import EnrolledTemplates, Match, template_decrypt, template_encrypt
 from find_me.models import FaceTemplate, Sighting, UploadScan
 from media_vault.faces import face_embeddings
-from media_vault.models import FaceUpload
+from media_vault.models import AccessEvent, FaceUpload
 from media_vault.selectors import upload_image_bytes
+from media_vault.services import upload_erase
 from media_vault.storage import subject_data_keys_existing
 from partners.outbox import webhook_enqueue
 from partners.selectors import link_active_ref_of, link_latest_for_partner_and_subject, partner_id_of_link
@@ -248,6 +250,8 @@ def find_me_forget_ungranted() -> int:
 def sighting_dismiss(*, sighting: Sighting, now: datetime | None = None) -> Sighting:
     """ "Not me": the sighting is dismissed and that upload is not matched with this person again."""
     locked = Sighting.objects.select_for_update().get(pk=sighting.pk)
+    if locked.upload_id is None:
+        raise SightingRemoved()
     if locked.status == Sighting.Status.FOUND:
         locked.status = Sighting.Status.NOT_ME
         locked.answered_at = now or timezone.now()
@@ -282,3 +286,32 @@ def sighting_removal_request(*, sighting: Sighting, now: datetime | None = None)
                 },
             )
     return locked
+
+
+STAFF_REMOVAL_REASON = "A person in this photo asked to be removed from it."
+
+
+def sighting_photo_remove_by_staff(*, sighting: Sighting, staff: User) -> bool:
+    """The privacy team acts on "remove me" for a photo uploaded in the portal itself (no app holds it to delete):
+    the photo is erased as any upload is. Its uploader reads in their Activity that privacy staff deleted it
+    because a person in it asked, never who; the staff log records it without naming the person found.
+    Returns False when the photo was already gone."""
+    locked = Sighting.objects.select_related("upload").get(pk=sighting.pk)
+    if locked.upload is None:
+        return False
+    if locked.partner_id is not None or locked.status != Sighting.Status.REMOVAL_REQUESTED:
+        raise RemovalNotForStaff()
+    staff_action_log(
+        actor=staff,
+        kind=StaffAction.Kind.CHANGE,
+        subject=locked.upload.subject,  # the uploader, whose photo it was
+        target=f"media_vault.FaceUpload:{locked.upload_id}",
+        reason=f"Removal asked in sighting {locked.pk}",
+    )
+    return upload_erase(
+        upload_id=locked.upload_id,
+        actor_kind=AccessEvent.ActorKind.STAFF,
+        action=AccessEvent.Action.ERASE,
+        staff=staff,
+        reason=STAFF_REMOVAL_REASON,
+    )

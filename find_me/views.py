@@ -182,6 +182,8 @@ class SightingRemoveView(LoginRequiredMixin, View):
                 "due": due,
             }
         else:
-            said = _("Removal of that photo has been asked for: it is due by %(due)s.") % {"due": due}
+            said = _(
+                "The privacy team has been asked to delete that photo by %(due)s. Whoever uploaded it is not told who you are."
+            ) % {"due": due}
         _said(request, sighting, said)
         return _back_to(sighting)

@@ -122,17 +122,20 @@ def upload_erase(
     notify_partner: bool = True,
     actor_kind: str = AccessEvent.ActorKind.SYSTEM,
     action: str = AccessEvent.Action.ERASE,
+    staff: User | None = None,
+    reason: str = "",
 ) -> bool:
     """Rule 7 for one upload: objects first, then the row and the partner's `upload.erased`, at once.
 
     Idempotent: the row is marked first and stays until every object is gone, so a crash or a storage
     outage leaves it to be retried and it is never reported erased while a copy remains. Marking it records
-    the deletion for the subject's Activity page, once: who decided it (`actor_kind`) and why (`action`).
+    the deletion for the subject's Activity page, once: who decided it (`actor_kind`, `staff`) and why (`action`,
+    and a `reason` the subject reads).
     """
     upload = FaceUpload.objects.filter(pk=upload_id).first()
     if upload is None:
         return False
-    _upload_erasure_begin(upload=upload, actor_kind=actor_kind, action=action)
+    _upload_erasure_begin(upload=upload, actor_kind=actor_kind, action=action, staff=staff, reason=reason)
     vault_object_delete(name=upload.object_name)
     vault_object_delete(name=upload.thumbnail_object_name)
     with transaction.atomic():
@@ -150,15 +153,17 @@ def upload_erase(
 
 
 @transaction.atomic
-def _upload_erasure_begin(*, upload: FaceUpload, actor_kind: str, action: str) -> None:
+def _upload_erasure_begin(
+    *, upload: FaceUpload, actor_kind: str, action: str, staff: User | None = None, reason: str = ""
+) -> None:
     """Hide the upload from every list (`erasing`); the first time only, record the deletion as an access event."""
     hidden = FaceUpload.objects.filter(pk=upload.pk, status=FaceUpload.Status.STORED).update(
         status=FaceUpload.Status.ERASING
     )
     if hidden:
-        upload_access_record(
-            upload=upload, actor_kind=actor_kind, action=action, partner=upload.partner
-        )  # the app that held it
+        upload_access_record(  # the app that held it, if any
+            upload=upload, actor_kind=actor_kind, action=action, partner=upload.partner, staff=staff, reason=reason
+        )
 
 
 def uploads_orphaned(*, subject_id: int | None = None):

@@ -112,11 +112,17 @@ class MeSightingNotMeApi(APIView):
         summary="Say a sighting is not me",
         description=(
             'The sighting reads `status: "not_me"` and that photo is not matched with you again. Saying it again, '
-            "or after asking for removal, changes nothing. Another person's sighting answers 404, as an unknown one "
-            "does."
+            "or after asking for removal, changes nothing; 409 `sighting_removed` once the photo is gone. Another "
+            "person's sighting answers 404, as an unknown one does."
         ),
         request=None,
-        responses=with_problem_json({200: MeSightingOutputSerializer}, 403, 404),
+        responses=with_problem_json(
+            {200: MeSightingOutputSerializer},
+            403,
+            404,
+            409,
+            said={409: "The photo is already gone: there is nothing left to answer (`sighting_removed`)."},
+        ),
     )
     def post(self, request, sighting_id):
         sighting = sighting_get_for_subject(subject=request.user, sighting_id=sighting_id)

@@ -160,3 +160,62 @@ def test_no_admin_page_shows_a_template_a_face_box_or_who_was_found(found, who, 
         }
         shown = {kind: [text for text in texts if text.lower() in html.lower()] for kind, texts in forbidden.items()}
         assert not any(shown.values()), f"{url} shows {shown}"
+
+
+@pytest.fixture
+def portal_removal(find_me, store, upload_of, astronaut_photo, astronaut_elsewhere):
+    """Alice was found in a photo Bob uploaded in the portal itself (no app) and asked for it to be removed."""
+    alice, bob = UserFactory(), UserFactory()
+    opt_in(alice)
+    upload_of(alice, astronaut_photo, purposes=[store])
+    subject_enrol(subject_id=alice.pk)
+    photo = upload_of(bob, astronaut_elsewhere, purposes=[store])
+    uploads_scan_pending()
+    sighting = sighting_removal_request(sighting=Sighting.objects.get(subject=alice, upload=photo))
+    return alice, bob, photo, sighting
+
+
+def _remove_action(client, sighting):
+    return client.post(
+        CHANGELIST, {"action": "remove_portal_photos", "_selected_action": [str(sighting.pk)]}, follow=True
+    )
+
+
+def test_a_privacy_officer_removes_a_portal_photo_someone_asked_to_be_removed_from(portal_removal, officer):
+    from accounts.models import StaffAction
+    from media_vault.models import AccessEvent, FaceUpload
+
+    alice, bob, photo, sighting = portal_removal
+
+    response = _remove_action(officer, sighting)
+
+    assert response.status_code == HTTPStatus.OK and "1 photo(s) removed." in response.content.decode()
+    assert not FaceUpload.objects.filter(pk=photo.pk).exists()
+    sighting.refresh_from_db()
+    assert sighting.upload_id is None  # reads "removed" on her page
+    # Bob is told privacy staff deleted it because a person in it asked, never who; the staff log does not name her
+    deletion = AccessEvent.objects.get(subject=bob, upload_ref=photo.pk, action=AccessEvent.Action.ERASE)
+    assert deletion.actor_kind == AccessEvent.ActorKind.STAFF and "asked to be removed" in deletion.reason
+    logged = StaffAction.objects.get(target=f"media_vault.FaceUpload:{photo.pk}")
+    assert logged.subject == bob and alice.email not in logged.reason and str(alice.ledger_ref) not in logged.reason
+
+
+def test_an_apps_photo_is_never_removed_by_staff(found, officer):
+    from media_vault.models import FaceUpload
+
+    _, _, overdue, _ = found
+
+    response = _remove_action(officer, overdue)
+
+    assert "skipped" in response.content.decode()
+    assert FaceUpload.objects.filter(pk=overdue.upload_id).exists()
+
+
+def test_support_cannot_remove_a_portal_photo(portal_removal, support):
+    from media_vault.models import FaceUpload
+
+    _, _, photo, sighting = portal_removal
+
+    _remove_action(support, sighting)
+
+    assert FaceUpload.objects.filter(pk=photo.pk).exists()

@@ -107,11 +107,12 @@ def test_remove_answers_removal_requested_due_in_48_hours_and_tells_the_app(me_a
     assert WebhookEvent.objects.filter(partner=studio, event_type="sighting.removal_requested").count() == 1
 
 
-def test_remove_once_the_photo_is_gone_answers_409_sighting_removed(me_api, sighted):
+@pytest.mark.parametrize("answer", ["not-me", "remove"])
+def test_an_answer_once_the_photo_is_gone_is_409_sighting_removed(me_api, sighted, answer):
     sighting = sighted()
     upload_erase(upload_id=sighting.upload_ref)
 
-    _assert_problem(me_api.post(f"{LIST}{sighting.pk}/remove/"), HTTPStatus.CONFLICT, "sighting_removed")
+    _assert_problem(me_api.post(f"{LIST}{sighting.pk}/{answer}/"), HTTPStatus.CONFLICT, "sighting_removed")
     sighting.refresh_from_db()
     assert sighting.status == Sighting.Status.FOUND
 
@@ -152,7 +153,7 @@ def test_an_answer_without_the_csrf_token_answers_403_and_changes_nothing(subjec
 
 OPERATIONS = {
     ("get", "/api/v1/me/sightings/"): ("me_sightings_list", {"200", "403"}),
-    ("post", "/api/v1/me/sightings/{sighting_id}/not-me/"): ("me_sighting_not_me", {"200", "403", "404"}),
+    ("post", "/api/v1/me/sightings/{sighting_id}/not-me/"): ("me_sighting_not_me", {"200", "403", "404", "409"}),
     ("post", "/api/v1/me/sightings/{sighting_id}/remove/"): ("me_sighting_remove", {"200", "403", "404", "409"}),
 }
 

@@ -220,7 +220,7 @@ def test_remove_me_for_a_photo_uploaded_in_the_portal_says_by_when(subject_clien
 
     sighting.refresh_from_db()
     card = _card(subject_client.get(PAGE).content.decode(), sighting)
-    assert f"Removal of that photo has been asked for: it is due by {_local(sighting.removal_due_at)}." in card
+    assert f"The privacy team has been asked to delete that photo by {_local(sighting.removal_due_at)}." in card
 
 
 def test_remove_me_once_the_photo_is_gone_says_so_and_changes_nothing(subject_client, sighted):
