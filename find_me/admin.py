@@ -7,17 +7,14 @@ the status and the deadline. As for appearances, opening one writes no staff aud
 person's account, and tie them to the sighting for anyone reading the staff log, when the page itself does not.
 """
 
-from datetime import datetime
-
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import ReadOnlyAdminMixin
 from find_me.exceptions import RemovalNotForStaff
 from find_me.models import Sighting
-from find_me.selectors import OVERDUE, REMOVED, sighting_similarity, sighting_status_shown
+from find_me.selectors import OVERDUE, REMOVED, sighting_similarity, sighting_status_shown, sightings_overdue
 from find_me.services import sighting_photo_remove_by_staff
 from find_me.similarity import LIKELY, VERY_LIKELY
 
@@ -32,11 +29,6 @@ STAFF_STATUS_WORDS = {
 STAFF_SIMILARITY_WORDS = {VERY_LIKELY: _("very likely"), LIKELY: _("likely")}
 
 
-def _overdue_q(now: datetime) -> Q:
-    """Removal asked, its 48 hours past, the photo still there: what sighting_status_shown calls overdue."""
-    return Q(status=Sighting.Status.REMOVAL_REQUESTED, removal_due_at__lte=now, upload__isnull=False)
-
-
 class OverdueFilter(admin.SimpleListFilter):
     title = _("removal")
     parameter_name = "removal"
@@ -46,7 +38,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == OVERDUE:
-            return queryset.filter(_overdue_q(timezone.now()))
+            return queryset.filter(pk__in=sightings_overdue().values("pk"))
         return queryset
 
 

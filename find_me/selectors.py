@@ -52,6 +52,13 @@ def sighting_list_for_subject(*, subject: User) -> QuerySet[Sighting]:
     return Sighting.objects.filter(subject=subject).select_related("partner").order_by("-found_at", "-id")
 
 
+def sightings_overdue(*, now: datetime | None = None) -> QuerySet[Sighting]:
+    """Every removal asked for, past its 48 hours, whose photo is still there: the staff queue (status `overdue`)."""
+    return Sighting.objects.filter(
+        status=Sighting.Status.REMOVAL_REQUESTED, removal_due_at__lte=now or timezone.now(), upload__isnull=False
+    )
+
+
 def sighting_get_for_subject(*, subject: User, sighting_id) -> Sighting:
     """The subject's own sighting, or SightingNotFound (the same for another person's and for none)."""
     try:

@@ -64,11 +64,22 @@ def test_no_template_exists_without_find_me(alice, upload_of, astronaut_photo, f
     assert FaceTemplate.objects.count() == 0
 
 
+def _stored_objects() -> set[str]:
+    from django.core.files.storage import default_storage
+
+    try:
+        return set(default_storage.listdir("vault")[1])  # local files or S3, as configured
+    except FileNotFoundError:  # no object stored yet (local files)
+        return set()
+
+
 def test_opting_in_makes_one_template_per_one_face_photo(alice, upload_of, astronaut_photo, find_me, store):
     own = upload_of(alice, astronaut_photo, purposes=[store])
     opt_in(alice)
+    objects_before = _stored_objects()
 
     assert subject_enrol(subject_id=alice.pk) == 1
+    assert _stored_objects() == objects_before  # a template lives in its row only, never in storage
     assert subject_enrol(subject_id=alice.pk) == 0  # once per photo
 
     template = FaceTemplate.objects.get()
@@ -149,10 +160,13 @@ def sighting(alice, bob, app, upload_of, astronaut_photo, astronaut_elsewhere, f
 
 def test_withdrawing_find_me_leaves_no_template_and_no_sighting(alice, sighting):
     assert find_me_records_count(subject=alice) == (1, 1)
+    # storage holds the two photos (image and thumbnail each) and nothing of find-me
+    assert len(_stored_objects()) == 4
 
     consent_withdraw(subject=alice, purpose_slug=FIND_ME, channel=Channel.WEB, actor=alice)
 
     assert FaceTemplate.objects.count() == 0 and Sighting.objects.count() == 0
+    assert len(_stored_objects()) == 4  # the photos stay (other purposes keep them); nothing else was stored
     if connection.vendor == "postgresql":  # and nothing left in the database's tables either
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM find_me_facetemplate UNION ALL SELECT count(*) FROM find_me_sighting")
