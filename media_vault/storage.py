@@ -8,6 +8,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from storages.utils import clean_name
 
 from accounts.models import User
@@ -57,8 +58,11 @@ def subject_data_key_existing(*, subject: User) -> bytes:
 
 def subject_data_keys_existing(*, subject_ids) -> dict[int, bytes]:
     """The data keys of many subjects at once (one query), for a batch that reads what each of them owns;
-    a subject without a key (erased) is simply absent."""
-    rows = SubjectKey.objects.filter(subject_id__in=list(subject_ids)).values_list(
+    a subject without a key (erased) is simply absent. `subject_ids` is a collection of ids, or a query that
+    selects them: that runs as a subquery, so a batch over 100,000 subjects sends no list of ids (bench/find_me)."""
+    if not isinstance(subject_ids, QuerySet):
+        subject_ids = list(subject_ids)
+    rows = SubjectKey.objects.filter(subject_id__in=subject_ids).values_list(
         "subject_id", "subject__ledger_ref", "wrapped_key", "master_key_id"
     )
     return {
