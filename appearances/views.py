@@ -3,11 +3,9 @@
 Form -> service -> redirect + message; no JavaScript is needed anywhere.
 """
 
-from http import HTTPStatus
-
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,8 +25,7 @@ from appearances.selectors import (
 )
 from appearances.services import appearance_takedown_request
 from config.errors import DomainError
-from media_vault.exceptions import StorageUnavailable
-from media_vault.responses import image_response
+from media_vault.responses import image_page_response
 
 STATUS_WORDS = {
     Appearance.Status.LIVE: gettext_lazy("Live"),
@@ -80,14 +77,7 @@ class AppearanceThumbnailView(LoginRequiredMixin, View):
         appearance = _appearance_or_404(request=request, appearance_id=appearance_id)
         if not appearance.thumbnail_object_name:
             raise Http404()
-        try:
-            data = appearance_thumbnail_bytes(appearance=appearance)
-        except (DomainError, StorageUnavailable) as error:
-            status = getattr(error, "status", HTTPStatus.SERVICE_UNAVAILABLE)
-            if status == HTTPStatus.NOT_FOUND:
-                raise Http404(str(error)) from error
-            return HttpResponse(status=status)
-        return image_response(data=data, content_type="image/jpeg")
+        return image_page_response(read=lambda: appearance_thumbnail_bytes(appearance=appearance))
 
 
 class AppearanceTakedownView(LoginRequiredMixin, View):

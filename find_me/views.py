@@ -6,11 +6,10 @@ Form -> service -> redirect + message; no JavaScript is needed anywhere.
 
 from dataclasses import dataclass
 from datetime import datetime
-from http import HTTPStatus
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -35,8 +34,7 @@ from find_me.selectors import (
     template_summary_for_subject,
 )
 from find_me.services import FIND_ME, sighting_dismiss, sighting_removal_request
-from media_vault.exceptions import StorageUnavailable
-from media_vault.responses import image_response
+from media_vault.responses import image_page_response
 
 CONSENT_CARD = "#purpose-" + FIND_ME  # the find-me card on the consent page
 CARD_TAG = "sighting:"  # a message's extra tag naming the sighting it is about: shown in that sighting's card
@@ -141,15 +139,7 @@ class SightingPreviewView(LoginRequiredMixin, View):
 
     def get(self, request, sighting_id):
         sighting = _sighting_or_404(request=request, sighting_id=sighting_id)
-        try:
-            data = sighting_preview_jpeg(sighting=sighting)
-        except (DomainError, StorageUnavailable) as error:
-            # A photo that is gone (removed, erased key) is a 404; a storage outage answers 503.
-            status = getattr(error, "status", HTTPStatus.SERVICE_UNAVAILABLE)
-            if status == HTTPStatus.NOT_FOUND:
-                raise Http404(str(error)) from error
-            return HttpResponse(status=status)
-        return image_response(data=data, content_type="image/jpeg")
+        return image_page_response(read=lambda: sighting_preview_jpeg(sighting=sighting))
 
 
 class SightingNotMeView(LoginRequiredMixin, View):
@@ -158,7 +148,12 @@ class SightingNotMeView(LoginRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request, sighting_id):
-        sighting = sighting_dismiss(sighting=_sighting_or_404(request=request, sighting_id=sighting_id))
+        sighting = _sighting_or_404(request=request, sighting_id=sighting_id)
+        try:
+            sighting = sighting_dismiss(sighting=sighting)
+        except DomainError as error:  # the photo is already gone
+            _said(request, sighting, error.detail, level=messages.ERROR)
+            return _back_to(sighting)
         _said(request, sighting, _("Noted: that face is not you. The photo will not be matched with you again."))
         return _back_to(sighting)
 

@@ -223,13 +223,14 @@ def test_remove_me_for_a_photo_uploaded_in_the_portal_says_by_when(subject_clien
     assert f"The privacy team has been asked to delete that photo by {_local(sighting.removal_due_at)}." in card
 
 
-def test_remove_me_once_the_photo_is_gone_says_so_and_changes_nothing(subject_client, sighted):
+@pytest.mark.parametrize("answer", ["not-me", "remove"])
+def test_an_answer_once_the_photo_is_gone_says_so_and_changes_nothing(subject_client, sighted, answer):
     from media_vault.services import upload_erase
 
     sighting = sighted()
     upload_erase(upload_id=sighting.upload_ref)
 
-    response = _post(subject_client, f"/found-you/{sighting.pk}/remove/")
+    response = _post(subject_client, f"/found-you/{sighting.pk}/{answer}/")
 
     assert response.status_code == HTTPStatus.FOUND
     sighting.refresh_from_db()
