@@ -4,7 +4,7 @@ dlib's embeddings are compared by Euclidean distance: 0 is identical, dlib's own
 line here is chosen from distances measured on the shipped test set (tests/find_me/files, bench/find_me_accuracy):
 a false match shows a person a blurred part of a stranger's photo, so the line sits well below the closest
 different people and above the farthest transformations of one face. Measured on 75 images of 4 people
-(2026-12-01): one person's images are at most 0.391 apart (two photos of one man 0.31 to 0.39) and different people
+(2026-12-01): one person's images are at most 0.396 apart (two photos of one man 0.32 to 0.40) and different people
 at least 0.608, so 0.5 sits in the middle of that gap, 0.4 above every same-person pair, and no line from 0.40 to
 0.60 makes a false match.
 """

@@ -46,9 +46,9 @@ class Photo:
 PHOTOS = (
     Photo("astronaut", "Eileen Collins", ASTRONAUT, (179, 83, 87, 87)),
     Photo("grace_hopper", "Grace Hopper", FILES / "grace_hopper.jpg", (161, 137, 215, 215)),
-    Photo("obama_portrait", "Barack Obama", FILES / "obama_portrait.jpg", (328, 137, 215, 215)),
-    Photo("obama_blue_room", "Barack Obama", FILES / "obama_blue_room.jpg", (337, 280, 258, 258)),
-    Photo("biden_blue_room", "Joe Biden", FILES / "biden_blue_room.jpg", (405, 198, 309, 310)),
+    Photo("obama_portrait", "Barack Obama", FILES / "obama_portrait.jpg", (321, 129, 246, 246)),
+    Photo("obama_blue_room", "Barack Obama", FILES / "obama_blue_room.jpg", (320, 254, 295, 295)),
+    Photo("biden_blue_room", "Joe Biden", FILES / "biden_blue_room.jpg", (430, 239, 246, 246)),
 )
 
 

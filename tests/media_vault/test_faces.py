@@ -42,7 +42,7 @@ def test_noise_image_has_no_face():
 
 
 def test_boxes_of_a_large_image_are_in_its_own_pixels(astronaut):
-    # detection runs on a copy of at most 1024 px; the boxes must be scaled back to the original
+    # detection runs on a copy of at most 896 px; the boxes must be scaled back to the original
     (x, y, w, h), *_ = faces_detect(astronaut)
     large = astronaut.resize((2048, 2048))
 
