@@ -13,6 +13,8 @@ from pathlib import Path
 
 import environ
 from boto3.s3.transfer import TransferConfig
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.text import format_lazy
@@ -254,6 +256,18 @@ if not MEDIA_MASTER_KEYS:
         "local:" + base64.b64encode(hashlib.sha256(b"media-master:" + SECRET_KEY.encode()).digest()).decode()
     ]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Signed consent receipts: the Ed25519 keys that sign them ("kid:base64 of the 32-byte raw private key",
+# comma-separated, newest first). The first signs; all are published at /.well-known/jwks.json, so receipts
+# signed by an older key still verify after a rotation.
+RECEIPT_SIGNING_KEYS = env.list("RECEIPT_SIGNING_KEYS", default=[])
+if not RECEIPT_SIGNING_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("RECEIPT_SIGNING_KEYS must be set when DEBUG is off.")
+    # Local use only (DEBUG is on): a key derived from the local secret key, so receipts verify across restarts.
+    _receipt_seed = HKDF(algorithm=SHA256(), length=32, salt=None, info=b"consent-receipt-signing").derive(
+        SECRET_KEY.encode()
+    )
+    RECEIPT_SIGNING_KEYS = ["local-1:" + base64.b64encode(_receipt_seed).decode()]
 
 STORAGES = {
     "default": _media,

@@ -1,5 +1,7 @@
 """Shared fixtures: fast hashing, locmem email, a temporary media dir, clients, and the browser."""
 
+import base64
+import hashlib
 import os
 import socket
 
@@ -48,6 +50,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=_database_order)
 
 
+# A fixed Ed25519 key (32 bytes, base64) for consent receipts in tests; never a deployment's.
+RECEIPT_TEST_KEY = "test-1:" + base64.b64encode(hashlib.sha256(b"consent-receipt-test-key").digest()).decode()
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(request, settings, tmp_path):
     """Fast hashing, locmem email, and media of this test's own: a temp dir, or a fresh S3 bucket in CI."""
@@ -57,6 +63,7 @@ def _fast_and_isolated(request, settings, tmp_path):
     settings.PARTNER_READ_FLUSH_SECONDS = 0  # partners' consent reads are written at once (batching has its own test)
     settings.WEBHOOK_EMBEDDED_BACKGROUND = False  # eager Celery sends inline (the thread has its own tests)
     settings.EMBEDDED_BACKGROUND_JOBS = False  # eager Celery runs jobs inline too (tests/test_embedded_jobs.py)
+    settings.RECEIPT_SIGNING_KEYS = [RECEIPT_TEST_KEY]  # receipts are signed by a fixed key, kid "test-1"
     if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
         settings.STORAGES = {
             **settings.STORAGES,

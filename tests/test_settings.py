@@ -28,6 +28,7 @@ _SETTINGS_VARIABLES = {
     "CONN_MAX_AGE",
     "CACHE_URL",
     "MEDIA_ROOT",
+    "RECEIPT_SIGNING_KEYS",
     "EMAIL_URL",
     "DEFAULT_FROM_EMAIL",
     "CELERY_BROKER_URL",
@@ -71,6 +72,7 @@ def _production_environment(tmp_path: Path, **variables: str) -> dict[str, str]:
         "ALLOWED_HOSTS": "portal.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'production.sqlite3'}",
         "MEDIA_MASTER_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "RECEIPT_SIGNING_KEYS": "r1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
     }
     return _environment(**{**production, **variables})
 
@@ -190,6 +192,24 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_receipt_signing_keys(tmp_path):
+    env = _production_environment(tmp_path)
+    del env["RECEIPT_SIGNING_KEYS"]
+
+    result = _run(["manage.py", "check"], env)
+
+    assert result.returncode != 0
+    assert "RECEIPT_SIGNING_KEYS must be set" in result.stderr
+
+
+def test_with_nothing_set_the_receipt_key_is_derived_from_the_secret_key_and_survives_restarts():
+    first = _settings_in(_environment(), "RECEIPT_SIGNING_KEYS")
+    again = _settings_in(_environment(), "RECEIPT_SIGNING_KEYS")
+
+    assert first == again
+    assert [entry.split(":")[0] for entry in first["RECEIPT_SIGNING_KEYS"]] == ["local-1"]
 
 
 def test_a_secret_key_switches_debug_off(tmp_path):

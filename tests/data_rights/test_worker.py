@@ -77,6 +77,7 @@ def _worker_env(settings, media: Path) -> dict:
         "DATA_REQUEST_LEASE_SECONDS": str(LEASE_SECONDS),
         "MEDIA_ROOT": str(media),
         "MEDIA_MASTER_KEYS": ",".join(settings.MEDIA_MASTER_KEYS),
+        "RECEIPT_SIGNING_KEYS": ",".join(settings.RECEIPT_SIGNING_KEYS),
     }
     env.pop("AWS_STORAGE_BUCKET_NAME", None)  # this test keeps media in local files the test can list
     return env
