@@ -31,3 +31,9 @@ class AppNotFound(DomainError):
     code = "not_found"
     status = 404
     title = _("No such connected app.")
+
+
+class ReceiptNotFound(DomainError):
+    code = "not_found"
+    status = 404
+    title = _("No such consent receipt.")
