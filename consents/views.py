@@ -4,15 +4,17 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.storage.base import Message
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.generic import TemplateView, View
 
 from config.errors import DomainError
-from consents.exceptions import InvalidExpiry
+from consents.exceptions import InvalidExpiry, ReceiptNotFound
 from consents.forms import (
     EXPIRY_END_OF_DAY,
     ConsentAppDecisionForm,
@@ -23,6 +25,8 @@ from consents.forms import (
 )
 from consents.hooks import WithdrawalImpact, connected_apps_for
 from consents.models import Channel, ConsentStateName
+from consents.receipt_keys import receipt_jwks
+from consents.receipts import RECEIPT_MEDIA_TYPE, receipt_get
 from consents.selectors import (
     ConsentRow,
     connected_app_get,
@@ -398,3 +402,28 @@ def _app_answer_message(answer, purpose, impact: WithdrawalImpact | None) -> str
     else:
         said = _("“%(title)s” is now not allowed in %(app)s, whatever you choose for other apps.") % values
     return said + _deletion_said(impact)
+
+
+class ConsentReceiptDownloadView(LoginRequiredMixin, View):
+    """Proof: one of the person's signed consent receipts, as a file to keep (`<purpose>-<seq>.jws`)."""
+
+    def get(self, request, event_id: int):
+        try:
+            receipt = receipt_get(subject=request.user, event_id=event_id)
+        except ReceiptNotFound as error:
+            raise Http404(str(error)) from error
+        response = HttpResponse(receipt.jws, content_type=RECEIPT_MEDIA_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{receipt.filename}"'
+        return response
+
+
+RECEIPT_KEYS_MAX_AGE = 3600
+
+
+class ReceiptKeysView(View):
+    """Proof: the public keys that verify consent receipts (JWKS), old ones included; anyone may cache them."""
+
+    def get(self, request):
+        response = JsonResponse(receipt_jwks())
+        patch_cache_control(response, public=True, max_age=RECEIPT_KEYS_MAX_AGE)
+        return response

@@ -52,6 +52,8 @@ ME_OPERATIONS = [
     ("get", "/api/v1/me/exports/"),
     ("post", "/api/v1/me/exports/"),
     ("post", "/api/v1/me/erasure/"),
+    ("get", "/api/v1/me/receipts/"),
+    ("get", "/api/v1/me/receipts/{event_id}"),
 ]
 # Implemented now: these must be present, so that a schema that lost them fails.
 REQUIRED_PATHS = {
@@ -65,6 +67,8 @@ REQUIRED_PATHS = {
     "/api/v1/me/link-codes/",
     "/api/v1/me/links/",
     "/api/v1/me/links/{}/",
+    "/api/v1/me/receipts/",
+    "/api/v1/me/receipts/{}",
 }
 
 
@@ -225,6 +229,8 @@ OPERATION_IDS = {
     ("get", "/api/v1/me/exports/"): "me_exports_list",
     ("post", "/api/v1/me/exports/"): "me_exports_create",
     ("post", "/api/v1/me/erasure/"): "me_erasure_create",
+    ("get", "/api/v1/me/receipts/"): "me_receipts_list",
+    ("get", "/api/v1/me/receipts/{}"): "me_receipts_get",
 }
 
 

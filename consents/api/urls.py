@@ -5,6 +5,8 @@ from consents.api.views import (
     MeConsentListApi,
     MeConsentUpdateApi,
     MeConsentWithdrawalImpactApi,
+    MeReceiptApi,
+    MeReceiptListApi,
     MeRestrictionsApi,
 )
 
@@ -17,5 +19,7 @@ urlpatterns = [
         MeConsentWithdrawalImpactApi.as_view(),
         name="me_consent_withdrawal_impact",
     ),
+    path("me/receipts/", MeReceiptListApi.as_view(), name="me_receipt_list"),
+    path("me/receipts/<str:event_id>", MeReceiptApi.as_view(), name="me_receipt"),
     path("me/consents/<str:purpose>/apps/<str:link_id>/", MeConsentAppApi.as_view(), name="me_consent_app"),
 ]

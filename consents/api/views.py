@@ -1,14 +1,20 @@
 """The subject's own consent API under /api/v1/me/ (session auth with CSRF)."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+import json
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import with_problems
-from consents.exceptions import InvalidExpiry
+from consents.exceptions import InvalidExpiry, ReceiptNotFound
 from consents.models import SCOPE_ALL_APPS, SCOPE_THIS_APP, Channel, ConsentStateName
+from consents.receipts import RECEIPT_MEDIA_TYPE, receipt_get, receipts_for_subject
 from consents.selectors import (
     connected_app_get,
     consent_answer_for_app,
@@ -352,3 +358,73 @@ class MeRestrictionsApi(APIView):
         body.is_valid(raise_exception=True)
         chosen = restrictions_set(subject=request.user, slugs=body.validated_data["restrictions"], actor=request.user)
         return Response({"restrictions": chosen})
+
+
+class JoseRenderer(BaseRenderer):
+    """Lets a client ask for `application/jose`; a receipt is sent as is, a problem still as JSON."""
+
+    media_type = RECEIPT_MEDIA_TYPE
+    format = "jws"
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data.encode() if isinstance(data, str) else json.dumps(data).encode()
+
+
+class MeReceiptSerializer(serializers.Serializer):
+    event_id = serializers.IntegerField(help_text="The ledger event's sequence number.")
+    created_at = serializers.DateTimeField(source="event.created_at")
+    purpose = serializers.CharField(source="event.purpose_slug")
+    decision = serializers.ChoiceField(choices=["granted", "withdrawn"])
+    scope = serializers.ChoiceField(source="payload.decision.scope", choices=[SCOPE_ALL_APPS, SCOPE_THIS_APP])
+    jws = serializers.CharField(help_text="The signed receipt: a compact JWS (EdDSA), keys at /.well-known/jwks.json.")
+
+    class Meta:
+        ref_name = "MeReceipt"
+
+
+class MeReceiptListApi(APIView):
+    """Proof: a signed receipt for every consent decision of the signed-in person."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="me_receipts_list",
+        tags=["me"],
+        summary="List my signed consent receipts",
+        description=(
+            "One receipt per consent decision in the ledger, newest first: the event, its purpose and decision, and "
+            "the receipt as a compact JWS signed with the portal's Ed25519 key (alg EdDSA, typ "
+            "`consent-receipt+jws`). Verify it offline against `/.well-known/jwks.json`."
+        ),
+        responses=with_problems(
+            {200: inline_serializer("MeReceiptList", {"receipts": MeReceiptSerializer(many=True)})}, 403
+        ),
+    )
+    def get(self, request):
+        return Response({"receipts": MeReceiptSerializer(receipts_for_subject(subject=request.user), many=True).data})
+
+
+class MeReceiptApi(APIView):
+    """Proof: one signed receipt, as `application/jose`."""
+
+    permission_classes = [IsAuthenticated]
+    renderer_classes = [JSONRenderer, JoseRenderer]
+
+    @extend_schema(
+        operation_id="me_receipts_get",
+        tags=["me"],
+        summary="Download one signed consent receipt",
+        description=(
+            "The receipt of one of your consent decisions (`event_id` as in the list) as `application/jose`: the "
+            "compact JWS is the whole body. Another person's decision or an unknown id answers 404."
+        ),
+        responses=with_problems(
+            {(200, RECEIPT_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR, description="The compact JWS.")}, 403, 404
+        ),
+    )
+    def get(self, request, event_id: str):
+        if not event_id.isdigit():
+            raise ReceiptNotFound()
+        receipt = receipt_get(subject=request.user, event_id=int(event_id))
+        return HttpResponse(receipt.jws, content_type=RECEIPT_MEDIA_TYPE)
