@@ -19,6 +19,7 @@ from accounts.selectors import sign_in_activity_for_subject
 from appearances.selectors import appearances_export_for_subject
 from consents.hooks import connected_apps_for
 from consents.models import ConsentEvent, ConsentStateName
+from consents.receipts import receipts_for_subject
 from consents.selectors import (
     ConsentRow,
     consent_activity_for_subject,
@@ -219,6 +220,11 @@ def export_sections_for_subject(*, subject: User) -> dict:
         "appearances.json": appearances_export_for_subject(subject=subject),
         # That face templates exist and when they were made, never their values; sightings without the photo.
         "find_me.json": find_me_export_for_subject(subject=subject),
+        # Proof: every decision's signed receipt (compact JWS), verifiable offline against /.well-known/jwks.json.
+        "receipts.json": [
+            {"event_id": r.event_id, "purpose": r.event.purpose_slug, "decision": r.decision, "jws": r.jws}
+            for r in sorted(receipts_for_subject(subject=subject), key=lambda r: r.event_id)
+        ],
     }
 
 

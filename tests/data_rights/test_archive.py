@@ -48,6 +48,7 @@ JSON_FILES = (
     "requests.json",
     "appearances.json",
     "find_me.json",
+    "receipts.json",
 )
 
 
