@@ -17,8 +17,7 @@ from joserfc import jws
 
 from accounts.models import User
 from consents.exceptions import ReceiptNotFound
-from consents.hooks import connected_apps_for
-from consents.models import SCOPE_ALL_APPS, SCOPE_THIS_APP, ConsentEvent, ConsentState, PurposeVersion
+from consents.models import SCOPE_ALL_APPS, SCOPE_THIS_APP, ConsentEvent, PurposeVersion
 from consents.receipt_keys import RECEIPT_ALG, receipt_signing_key
 from consents.selectors import consent_history_for_subject
 
@@ -58,21 +57,18 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat(timespec="microseconds")
 
 
-def receipt_payload(
-    *,
-    event: ConsentEvent,
-    version: PurposeVersion | None,
-    app_names: dict[int, str],
-    expires_at: datetime | None,
-) -> dict:
-    """The receipt of one ledger event, as a JSON-ready dict."""
+def receipt_payload(*, event: ConsentEvent, version: PurposeVersion | None) -> dict:
+    """The receipt of one ledger event, as a JSON-ready dict.
+
+    Only what the event itself fixes goes in, so a receipt never changes once made: not an app's name (it can be
+    renamed; a per-app decision says `this_app` and the person's history names the app) and not a grant's expiry
+    (the ledger keeps it on the state row only, which the next decision overwrites)."""
     decision = {
         "status": "granted" if event.granted else "withdrawn",
         "granted": event.granted,
         "scope": SCOPE_ALL_APPS if event.link_ref is None else SCOPE_THIS_APP,
     }
     if event.link_ref is not None:
-        decision["app"] = app_names.get(event.link_ref)
         decision["exception_removed"] = event.exception_removed
     return {
         "schema": RECEIPT_SCHEMA,
@@ -92,7 +88,6 @@ def receipt_payload(
         "decision": decision,
         "time": _iso(event.created_at),
         "method": {"channel": event.channel, "actor": event.actor},
-        "expires_at": _iso(expires_at),
         "ledger": {"seq": event.seq, "scope": event.scope, "hash": event.hash, "prev_hash": event.prev_hash},
     }
 
@@ -112,21 +107,9 @@ def receipts_for_subject(*, subject: User) -> list[Receipt]:
         (v.purpose_id, v.version): v
         for v in PurposeVersion.objects.filter(purpose_id__in={e.purpose_id for e in events})
     }
-    # The ledger keeps a grant's expiry on the state row only: the receipt of the current grant carries it.
-    expiries = dict(
-        ConsentState.objects.filter(subject=subject, expires_at__isnull=False).values_list(
-            "last_event_id", "expires_at"
-        )
-    )
-    app_names = {app.link_ref: app.name for app in connected_apps_for(subject=subject)} if events else {}
     receipts = []
     for event in events:
-        payload = receipt_payload(
-            event=event,
-            version=versions.get((event.purpose_id, event.purpose_version)),
-            app_names=app_names,
-            expires_at=expiries.get(event.pk),
-        )
+        payload = receipt_payload(event=event, version=versions.get((event.purpose_id, event.purpose_version)))
         receipts.append(Receipt(event=event, payload=payload, jws=receipt_sign(payload=payload)))
     return receipts
 
@@ -137,11 +120,5 @@ def receipt_get(*, subject: User, event_id: int) -> Receipt:
     if event is None:
         raise ReceiptNotFound()
     version = PurposeVersion.objects.filter(purpose_id=event.purpose_id, version=event.purpose_version).first()
-    expires_at = (
-        ConsentState.objects.filter(last_event=event).values_list("expires_at", flat=True).first()
-        if event.link_ref is None
-        else None
-    )
-    app_names = {app.link_ref: app.name for app in connected_apps_for(subject=subject)} if event.link_ref else {}
-    payload = receipt_payload(event=event, version=version, app_names=app_names, expires_at=expires_at)
+    payload = receipt_payload(event=event, version=version)
     return Receipt(event=event, payload=payload, jws=receipt_sign(payload=payload))

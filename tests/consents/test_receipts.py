@@ -83,14 +83,18 @@ def test_the_ledger_hash_can_be_recomputed_from_the_receipt_alone(subject):
     assert recomputed == payload["ledger"]["hash"] == event.hash
 
 
-def test_the_current_grant_carries_its_expiry(subject):
+def test_a_receipt_never_changes_once_made(subject):
+    # Only what the event fixes is signed: a later decision (which overwrites the state row's expiry) leaves the
+    # earlier receipt byte for byte as it was.
     PurposeFactory(slug="avatar")
     ends = timezone.now() + timedelta(days=30)
     event = consent_decide(subject=subject, purpose_slug="avatar", granted=True, actor=subject, expires_at=ends)
+    before = receipt_get(subject=subject, event_id=event.seq).jws
 
-    assert receipt_get(subject=subject, event_id=event.seq).payload["expires_at"] == ends.isoformat(
-        timespec="microseconds"
-    )
+    consent_decide(subject=subject, purpose_slug="avatar", granted=False, actor=subject)
+
+    assert receipt_get(subject=subject, event_id=event.seq).jws == before
+    assert "expires_at" not in receipt_get(subject=subject, event_id=event.seq).payload
 
 
 def test_a_changed_payload_fails_verification(subject):
