@@ -204,6 +204,8 @@ def portal_environment(args, *, media_root: Path, s3: S3Server | None) -> dict[s
         "EMAIL_URL": "memorymail://",
         # The same master key for this process and the build subprocess (it wraps the subject's data key).
         "MEDIA_MASTER_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        # Production settings demand a receipt signing key (Ed25519, 32 raw bytes) as they do media keys.
+        "RECEIPT_SIGNING_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "MEDIA_ROOT": str(media_root),
         "NO_PROXY": HOST,
         "no_proxy": HOST,
