@@ -301,6 +301,8 @@ CELERY_BEAT_SCHEDULE = {
     "consents-expire": {"task": "consents.tasks.consents_expire", "schedule": 30.0},
     # Find me: uploads whose comparison was lost, and templates whose consent no longer counts.
     "find-me-sweep": {"task": "find_me.tasks.find_me_sweep", "schedule": 120.0},
+    # Proof: a signed checkpoint of the ledger outside the database at least every 10 minutes.
+    "ledger-checkpoint": {"task": "consents.tasks.ledger_checkpoint", "schedule": 300.0},
 }
 # Without a broker (eager Celery) there is no worker and no beat: one thread of each process then runs the
 # queued jobs (exports, erasures, orphaned uploads) after the request has answered, and every task of

@@ -5,7 +5,7 @@ from django.views.generic import RedirectView, TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.api import api_not_found
-from consents.views import ReceiptKeysView
+from consents.views import LedgerCheckpointView, ReceiptKeysView
 from data_rights.views import HomeView
 
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     # Browsers ask for /favicon.ico whatever the pages link; send them to the one icon the pages use.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path(".well-known/jwks.json", ReceiptKeysView.as_view(), name="receipt_jwks"),
+    path(".well-known/ledger-checkpoint.json", LedgerCheckpointView.as_view(), name="ledger_checkpoint"),
     path("privacy/", TemplateView.as_view(template_name="pages/privacy.html"), name="privacy"),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),

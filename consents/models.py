@@ -100,9 +100,22 @@ class ConsentEvent(models.Model):
 
     `subject_ref` is the subject's random ledger reference; the hash covers it and not the account,
     so erasing the account (subject set to NULL) leaves a tombstone that still verifies.
+
+    Each subject's events form their own chain (`chain_seq` 1, 2, ...; `prev_hash` is the hash of the subject's
+    event before, or the genesis hash), so decisions of different subjects never wait on each other. Events made
+    before chains existed (`hash_version` 1) keep their hashes: they were chained across all subjects in `seq`
+    order, and they still verify that way, up to the frozen LedgerHead. `seq` numbers every event once, in the
+    order each subject's chain grew; it may skip numbers.
     """
 
+    HASH_VERSION_GLOBAL_CHAIN = 1
+    HASH_VERSION_SUBJECT_CHAIN = 2
+
     seq = models.PositiveBigIntegerField(_("sequence"), unique=True, editable=False)
+    hash_version = models.PositiveSmallIntegerField(
+        _("hash version"), default=HASH_VERSION_SUBJECT_CHAIN, editable=False
+    )
+    chain_seq = models.PositiveBigIntegerField(_("position in the subject's chain"), editable=False)
     subject = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -127,6 +140,8 @@ class ConsentEvent(models.Model):
         _("actor"), max_length=80, editable=False, help_text=_("subject, staff:<id>, partner:<id> or system")
     )
     created_at = models.DateTimeField(_("time"), editable=False)
+    # Expiring grants: the end a grant was given with (hash version 2 covers it); null is open-ended.
+    expires_at = models.DateTimeField(_("grant expires"), null=True, blank=True, editable=False)
     prev_hash = models.CharField(_("previous hash"), max_length=64, editable=False)
     hash = models.CharField(_("hash"), max_length=64, unique=True, editable=False)
 
@@ -135,6 +150,10 @@ class ConsentEvent(models.Model):
         verbose_name_plural = _("consent ledger")
         ordering = ["-seq"]
         indexes = [models.Index(fields=["subject", "purpose", "-seq"], name="consent_event_subject_idx")]
+        constraints = [
+            # Also the index the verifier walks: each subject's chain in order.
+            models.UniqueConstraint(fields=["subject_ref", "chain_seq"], name="consent_event_chain_position_unique")
+        ]
 
     def __str__(self) -> str:
         verb = "granted" if self.granted else "withdrew"
@@ -155,8 +174,31 @@ class ConsentEvent(models.Model):
         return {"subject": _("by you"), "staff": _("by staff"), "partner": _("by an app")}.get(kind, _("by the system"))
 
 
+class LedgerChain(models.Model):
+    """The head of one subject's chain: the row a decision of that subject locks, and nothing else does.
+
+    Keyed by the ledger reference, not the account, so it outlives an erasure as the events' tombstones do.
+    """
+
+    subject_ref = models.UUIDField(_("subject reference"), primary_key=True, editable=False)
+    length = models.PositiveBigIntegerField(_("events"), default=0)
+    head_hash = models.CharField(_("head hash"), max_length=64)
+    updated_at = models.DateTimeField(_("updated"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ledger chain")
+        verbose_name_plural = _("ledger chains")
+        default_permissions = ()  # plumbing: staff read the ledger itself
+
+    def __str__(self) -> str:
+        return f"chain {self.subject_ref} ({self.length} events)"
+
+
 class LedgerHead(models.Model):
-    """The single row that every append locks: it holds the last sequence number and hash."""
+    """The end of the ledger as it stood before subject chains: its last sequence number and hash, frozen.
+
+    Events of hash version 1 chain across all subjects up to this head; nothing writes it any more.
+    """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_seq = models.PositiveBigIntegerField(default=0)

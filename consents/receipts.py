@@ -2,7 +2,7 @@
 consent receipt's successor), signed with the portal's Ed25519 key as a compact JWS (alg EdDSA).
 
 The payload carries every field the ledger hashes (seq, subject reference, purpose and version, decision, scope,
-channel, actor, time, previous hash), so a holder can recompute the event's ledger hash from the receipt alone.
+expiry, channel, actor, time, previous hash, chain position), so a holder can recompute the event's ledger hash from the receipt alone.
 It holds no email or account id: the subject is the ledger's random `subject_ref`. Ed25519 signatures are
 deterministic, so the same event always yields the same receipt.
 """
@@ -61,8 +61,9 @@ def receipt_payload(*, event: ConsentEvent, version: PurposeVersion | None) -> d
     """The receipt of one ledger event, as a JSON-ready dict.
 
     Only what the event itself fixes goes in, so a receipt never changes once made: not an app's name (it can be
-    renamed; a per-app decision says `this_app` and the person's history names the app) and not a grant's expiry
-    (the ledger keeps it on the state row only, which the next decision overwrites)."""
+    renamed; a per-app decision says `this_app` and the person's history names the app). A grant's expiry is in
+    it when the event carries one (events of the subject chains do; older events never had it). Events of the
+    subject chains also give their hash version and chain position, which their hash covers."""
     decision = {
         "status": "granted" if event.granted else "withdrawn",
         "granted": event.granted,
@@ -70,6 +71,11 @@ def receipt_payload(*, event: ConsentEvent, version: PurposeVersion | None) -> d
     }
     if event.link_ref is not None:
         decision["exception_removed"] = event.exception_removed
+    if event.expires_at is not None:
+        decision["expires_at"] = _iso(event.expires_at)
+    ledger = {"seq": event.seq, "scope": event.scope, "hash": event.hash, "prev_hash": event.prev_hash}
+    if event.hash_version >= ConsentEvent.HASH_VERSION_SUBJECT_CHAIN:
+        ledger.update(hash_version=event.hash_version, chain_seq=event.chain_seq)
     return {
         "schema": RECEIPT_SCHEMA,
         "version": RECEIPT_VERSION,
@@ -88,7 +94,7 @@ def receipt_payload(*, event: ConsentEvent, version: PurposeVersion | None) -> d
         "decision": decision,
         "time": _iso(event.created_at),
         "method": {"channel": event.channel, "actor": event.actor},
-        "ledger": {"seq": event.seq, "scope": event.scope, "hash": event.hash, "prev_hash": event.prev_hash},
+        "ledger": ledger,
     }
 
 

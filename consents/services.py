@@ -1,23 +1,22 @@
 """Every write to purposes and consents. Rules 1-3 and 8 of DESIGN.md."""
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import StaffAction, User
 from accounts.services import staff_action_log
 from consents.exceptions import InvalidExpiry, UnknownRestriction
 from consents.hooks import ConsentChange, RestrictionsChange, consent_changed_announce, restrictions_changed_announce
-from consents.ledger import GENESIS_HASH, event_hash, hash_of_event
+from consents.ledger import GENESIS_HASH, event_hash, event_seq_next
 from consents.models import (
     Channel,
     ConsentEvent,
     ConsentException,
     ConsentState,
-    LedgerHead,
+    LedgerChain,
     LikenessRestriction,
     Purpose,
     PurposeVersion,
@@ -44,6 +43,27 @@ def actor_label(*, subject: User, actor) -> str:
     return f"staff:{actor.pk}"
 
 
+def _chain_lock(*, subject_ref) -> LedgerChain:
+    """Lock the head of one subject's chain (creating it with the subject's first event). Every write of a
+    subject's decisions takes this lock first, so they serialize per subject and only per subject."""
+    chain, _ = LedgerChain.objects.select_for_update().get_or_create(
+        subject_ref=subject_ref, defaults={"length": 0, "head_hash": GENESIS_HASH}
+    )
+    return chain
+
+
+def _purpose_read_locked(*, purpose_id: int) -> Purpose:
+    """The purpose as it stands, read so that publishing a version at the same moment is wholly before or after.
+
+    On PostgreSQL a shared lock: decisions on one purpose do not wait on each other, only on a publication (which
+    locks the row for update). SQLite's writers already take turns.
+    """
+    if connection.vendor == "postgresql":
+        table = Purpose._meta.db_table
+        return Purpose.objects.raw(f"SELECT * FROM {table} WHERE id = %s FOR SHARE", [purpose_id])[0]  # noqa: S608
+    return Purpose.objects.get(pk=purpose_id)
+
+
 @transaction.atomic
 def ledger_append(
     *,
@@ -56,24 +76,24 @@ def ledger_append(
     link_ref: int | None = None,
     exception_removed: bool = False,
 ) -> ConsentEvent:
-    """Rule 8: append one hash-chained event and move the subject's state to it, in one transaction.
+    """Rule 8: append one hash-chained event to the subject's chain and move the subject's state to it, in one
+    transaction.
 
-    `expires_at` (a grant's end, or None) is stored on the state row only; the event's hash does not cover it.
-    With `link_ref` the event is a per-app exception: it moves that app's exception row instead (and removes it
-    when `exception_removed`), and the hash covers the scope.
+    `expires_at` (a grant's end, or None) goes on the event (its hash covers it) and the state row. With
+    `link_ref` the event is a per-app exception: it moves that app's exception row instead (and removes it when
+    `exception_removed`), and the hash covers the scope.
 
-    The ledger head is locked first, then the purpose, then the state row: every append takes the locks
-    in that order, so concurrent decisions serialize without deadlock and the state always equals the
-    last event.
+    Locks, always in this order: the subject's chain head, the purpose (shared), the state row. Decisions of one
+    subject serialize, so the state always equals the last event; different subjects proceed in parallel.
     """
-    head, _ = LedgerHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS_HASH})
-    # Read the purpose's version under a lock, so a version published at the same moment is either
-    # wholly before this event or wholly after it.
-    purpose = Purpose.objects.select_for_update().get(pk=purpose.pk)
+    chain = _chain_lock(subject_ref=subject.ledger_ref)
+    purpose = _purpose_read_locked(purpose_id=purpose.pk)
     now = timezone.now()
-    seq = head.last_seq + 1
+    expires_at = expires_at if granted and link_ref is None else None
     fields = {
-        "seq": seq,
+        "seq": event_seq_next(),
+        "chain_seq": chain.length + 1,
+        "hash_version": ConsentEvent.HASH_VERSION_SUBJECT_CHAIN,
         "subject_ref": str(subject.ledger_ref),
         "purpose_slug": purpose.slug,
         "purpose_version": purpose.version,
@@ -81,17 +101,22 @@ def ledger_append(
         "channel": channel,
         "actor": actor_label(subject=subject, actor=actor),
         "created_at": now,
-        "prev_hash": head.last_hash,
+        "expires_at": expires_at,
+        "prev_hash": chain.head_hash,
         "link_ref": link_ref,
         "exception_removed": exception_removed,
     }
     event = ConsentEvent.objects.create(subject=subject, purpose=purpose, hash=event_hash(**fields), **fields)
-    head.last_seq, head.last_hash = seq, event.hash
-    head.save(update_fields=["last_seq", "last_hash"])
+    chain.length, chain.head_hash, chain.updated_at = event.chain_seq, event.hash, now
+    chain.save(update_fields=["length", "head_hash", "updated_at"])
     if link_ref is not None:
         _exception_move(event=event, exception_removed=exception_removed)
         logger.info(
-            "consent event seq=%s purpose=%s granted=%s channel=%s scope=link", seq, purpose.slug, granted, channel
+            "consent event seq=%s purpose=%s granted=%s channel=%s scope=link",
+            event.seq,
+            purpose.slug,
+            granted,
+            channel,
         )
         return event
     state = ConsentState.objects.select_for_update().filter(subject=subject, purpose=purpose).first()
@@ -101,9 +126,9 @@ def ledger_append(
     state.purpose_version = purpose.version
     state.changed_at = now
     state.last_event = event
-    state.expires_at = expires_at if granted else None
+    state.expires_at = expires_at
     state.save()
-    logger.info("consent event seq=%s purpose=%s granted=%s channel=%s", seq, purpose.slug, granted, channel)
+    logger.info("consent event seq=%s purpose=%s granted=%s channel=%s", event.seq, purpose.slug, granted, channel)
     return event
 
 
@@ -183,7 +208,7 @@ def consents_expire(*, now: datetime | None = None) -> int:
     """Expiring grants: every grant whose expiry has passed ends as a withdrawal does (channel `expiry`, ledger
     event, `consent.withdrawn` webhooks, orphaned uploads erased). Returns how many ended.
 
-    Safe to run twice at once: each state is re-checked under the ledger head's lock, which every append takes
+    Safe to run twice at once: each state is re-checked under its subject's chain lock, which every append takes
     first, so a grant ends exactly once and a decision made meanwhile (a new grant, a withdrawal) wins.
     """
     now = now or timezone.now()
@@ -197,7 +222,10 @@ def consents_expire(*, now: datetime | None = None) -> int:
 
 @transaction.atomic
 def _consent_expire_one(*, state_id: int, now: datetime) -> bool:
-    LedgerHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS_HASH})
+    subject_ref = ConsentState.objects.filter(pk=state_id).values_list("subject__ledger_ref", flat=True).first()
+    if subject_ref is None:
+        return False
+    _chain_lock(subject_ref=subject_ref)
     state = (
         ConsentState.objects.select_for_update(of=("self",))  # not the subject's or purpose's rows
         .filter(pk=state_id, granted=True, expires_at__lte=now)
@@ -238,8 +266,8 @@ def consent_exception_remove(
     """Per-app exceptions: the app follows the decision for all apps again. Recorded in the ledger (its `granted`
     is that decision as it stands) and announced to that app; None, and nothing recorded, when it had none."""
     purpose = purpose_get_active(purpose_slug=purpose_slug)
-    # The head first, as every append: a concurrent change of this exception is wholly before or after.
-    LedgerHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS_HASH})
+    # The subject's chain first, as every append: a concurrent change of this exception is wholly before or after.
+    _chain_lock(subject_ref=subject.ledger_ref)
     if not ConsentException.objects.filter(subject=subject, purpose=purpose, link_ref=link_ref).exists():
         return None
     all_apps = consent_status_get(subject=subject, purpose=purpose)
@@ -528,30 +556,3 @@ def restriction_save(
             reason="created" if creating else f"saved version {restriction.version}",
         )
     return restriction
-
-
-@dataclass(frozen=True)
-class LedgerVerification:
-    ok: bool
-    checked: int
-    broken_seq: int | None = None
-    reason: str = ""
-
-
-def ledger_verify() -> LedgerVerification:
-    """Rule 8: walk the whole chain in order; report the first event whose link or hash is wrong."""
-    prev_hash = GENESIS_HASH
-    expected_seq = 1
-    checked = 0
-    for event in ConsentEvent.objects.order_by("seq").iterator(chunk_size=2000):
-        if event.seq != expected_seq:
-            return LedgerVerification(False, checked, expected_seq, f"event #{expected_seq} is missing")
-        if event.prev_hash != prev_hash:
-            return LedgerVerification(False, checked, event.seq, "its previous-hash does not match the event before")
-        if hash_of_event(event) != event.hash:
-            return LedgerVerification(False, checked, event.seq, "its content does not match its hash")
-        prev_hash, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
-    head = LedgerHead.objects.filter(pk=1).first()
-    if head is not None and (head.last_seq != checked or head.last_hash != prev_hash):
-        return LedgerVerification(False, checked, head.last_seq, "events at the end of the ledger are missing")
-    return LedgerVerification(True, checked)

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from django.views.generic import TemplateView, View
 
 from config.errors import DomainError
+from consents.checkpoints import PUBLIC_CACHE_SECONDS, checkpoint_public
 from consents.exceptions import InvalidExpiry, ReceiptNotFound
 from consents.forms import (
     EXPIRY_END_OF_DAY,
@@ -426,4 +427,17 @@ class ReceiptKeysView(View):
     def get(self, request):
         response = JsonResponse(receipt_jwks())
         patch_cache_control(response, public=True, max_age=RECEIPT_KEYS_MAX_AGE)
+        return response
+
+
+class LedgerCheckpointView(View):
+    """Proof: the newest signed ledger checkpoint's public part (the JWS, its time, counts and Merkle root), so
+    anyone may keep copies and later prove a rewrite. Verify the JWS against /.well-known/jwks.json."""
+
+    def get(self, request):
+        public = checkpoint_public()
+        if public is None:
+            return JsonResponse({"detail": "No ledger checkpoint has been written yet."}, status=404)
+        response = JsonResponse(public)
+        patch_cache_control(response, public=True, max_age=PUBLIC_CACHE_SECONDS)
         return response

@@ -11,7 +11,7 @@ from django.test import Client
 
 from consents.models import ConsentEvent, Purpose
 from consents.selectors import consent_states_for_subject
-from consents.services import ledger_verify
+from consents.verification import ledger_verify
 
 pytestmark = pytest.mark.django_db
 

@@ -1,13 +1,16 @@
-"""Rule 8 under load: concurrent decisions serialize on the ledger head; nothing is lost or reordered."""
+"""Rule 8 under load: one subject's decisions serialize on their chain head, different subjects' run side by
+side; nothing is lost or reordered."""
 
 import random
 import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
-from consents.models import ConsentEvent, ConsentState
-from consents.services import consent_decide, ledger_verify
+from consents.models import ConsentEvent, ConsentState, LedgerChain
+from consents.services import consent_decide
+from consents.verification import ledger_verify
 from tests.accounts.factories import UserFactory
 from tests.consents.factories import PurposeFactory
 
@@ -94,7 +97,7 @@ def test_concurrent_decisions_leave_the_state_equal_to_the_last_event():
     _assert_state_equals_last_event(subject, purpose)
 
 
-def test_concurrent_decisions_number_events_without_gaps():
+def test_concurrent_decisions_number_the_subjects_chain_without_gaps():
     subject, purpose = UserFactory(), PurposeFactory()
 
     errors = _run_in_threads(
@@ -105,8 +108,48 @@ def test_concurrent_decisions_number_events_without_gaps():
     )
 
     assert errors == []
-    seqs = list(ConsentEvent.objects.order_by("seq").values_list("seq", flat=True))
-    assert seqs == list(range(1, THREADS * DECISIONS_PER_THREAD + 1))
+    rows = list(ConsentEvent.objects.order_by("chain_seq").values_list("chain_seq", "seq"))
+    assert [position for position, _ in rows] == list(range(1, THREADS * DECISIONS_PER_THREAD + 1))
+    seqs = [seq for _, seq in rows]
+    assert seqs == sorted(set(seqs))  # numbered in the order the chain grew
+
+
+def test_a_decision_waits_only_for_its_own_subject():
+    # given: one transaction holds the first subject's chain (as a slow decision would), on the same purpose
+    busy, free, purpose = UserFactory(), UserFactory(), PurposeFactory()
+    consent_decide(subject=busy, purpose_slug=purpose.slug, granted=True, actor=busy)
+    holding, release = threading.Event(), threading.Event()
+    finished: list[str] = []
+
+    def hold_busy_subject():
+        with transaction.atomic():
+            LedgerChain.objects.select_for_update().get(subject_ref=busy.ledger_ref)
+            holding.set()
+            release.wait(timeout=30)
+
+    def decide(subject):
+        def job():
+            holding.wait(timeout=30)
+            consent_decide(subject=subject, purpose_slug=purpose.slug, granted=False, actor=subject)
+            finished.append(str(subject.pk))
+
+        return job
+
+    def watch():
+        holding.wait(timeout=30)
+        # then: the other subject's decision completes while the first subject's chain is held...
+        deadline = time.monotonic() + 10
+        while str(free.pk) not in finished and time.monotonic() < deadline:
+            time.sleep(0.02)
+        finished.append("checked")
+        # ...and the held subject's own decision has not
+        assert str(busy.pk) not in finished
+        release.set()
+
+    errors = _run_in_threads([hold_busy_subject, decide(free), decide(busy), watch])
+
+    assert errors == []
+    assert finished.index(str(free.pk)) < finished.index("checked") < finished.index(str(busy.pk))
 
 
 def test_concurrent_decisions_keep_the_ledger_verifying():
@@ -143,7 +186,11 @@ def test_concurrent_decisions_on_many_subjects_and_purposes_stay_consistent():
     # then
     assert errors == []
     assert ConsentEvent.objects.count() == len(calls) == len(pairs) * 2 * 5
-    assert list(ConsentEvent.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, len(calls) + 1))
+    for subject in subjects:
+        positions = (
+            ConsentEvent.objects.filter(subject=subject).order_by("chain_seq").values_list("chain_seq", flat=True)
+        )
+        assert list(positions) == list(range(1, 31))
     assert ConsentState.objects.count() == len(pairs)
     for subject, purpose in pairs:
         assert ConsentEvent.objects.filter(subject=subject, purpose=purpose).count() == 10

@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from consents.models import Channel, ConsentEvent, ConsentState
-from consents.services import consent_decide, consent_grant, consents_expire, ledger_verify
+from consents.services import consent_decide, consent_grant, consents_expire
 from consents.tasks import consents_expire as consents_expire_task
+from consents.verification import ledger_verify
 from partners.models import WebhookEvent
 from tests.accounts.factories import UserFactory
 from tests.consents.factories import PurposeFactory

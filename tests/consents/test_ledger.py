@@ -6,10 +6,12 @@ from itertools import pairwise
 
 import pytest
 from django.core.management import CommandError, ManagementUtility, call_command
+from django.utils import timezone
 
 from consents.ledger import GENESIS_HASH, hash_of_event
-from consents.models import ConsentEvent, ConsentState, LedgerHead
-from consents.services import consent_grant, consent_withdraw, ledger_verify
+from consents.models import ConsentEvent, ConsentState, LedgerChain, LedgerHead
+from consents.services import consent_decide, consent_grant, consent_withdraw
+from consents.verification import ledger_verify
 from tests.consents.factories import PurposeFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def ledger(subject, other_subject):
-    """Five events over two subjects and two purposes, in this order (seq 1..5)."""
+    """Five events over two subjects and two purposes, in this order (the subject's chain holds the 1st,
+    3rd, 4th and 5th, the other subject's the 2nd; on PostgreSQL the numbers continue from earlier tests)."""
     first, second = PurposeFactory(), PurposeFactory()
     consent_grant(subject=subject, purpose_slug=first.slug, actor=subject)
     consent_grant(subject=other_subject, purpose_slug=first.slug, actor=other_subject)
@@ -33,16 +36,25 @@ def _verify_ledger() -> str:
     return out.getvalue()
 
 
-def test_events_are_numbered_from_one_without_gaps(ledger):
-    assert [event.seq for event in ledger] == [1, 2, 3, 4, 5]
+def _chain(ledger, subject):
+    return [event for event in ledger if event.subject_ref == subject.ledger_ref]
 
 
-def test_first_event_links_to_the_genesis_hash(ledger):
-    assert ledger[0].prev_hash == GENESIS_HASH == "0" * 64
+def test_events_are_numbered_in_order_and_each_subject_has_its_own_chain(ledger, subject, other_subject):
+    seqs = [event.seq for event in ledger]
+    assert seqs == sorted(set(seqs))
+    assert [event.chain_seq for event in _chain(ledger, subject)] == [1, 2, 3, 4]
+    assert [event.chain_seq for event in _chain(ledger, other_subject)] == [1]
+    assert {event.hash_version for event in ledger} == {ConsentEvent.HASH_VERSION_SUBJECT_CHAIN}
 
 
-def test_each_event_links_to_the_hash_of_the_one_before(ledger):
-    for previous, event in pairwise(ledger):
+def test_each_subject_chain_starts_at_the_genesis_hash(ledger, subject, other_subject):
+    assert _chain(ledger, subject)[0].prev_hash == GENESIS_HASH == "0" * 64
+    assert _chain(ledger, other_subject)[0].prev_hash == GENESIS_HASH
+
+
+def test_each_event_links_to_the_hash_of_the_subjects_event_before(ledger, subject):
+    for previous, event in pairwise(_chain(ledger, subject)):
         assert event.prev_hash == previous.hash
 
 
@@ -52,9 +64,39 @@ def test_each_stored_hash_matches_the_event_content(ledger):
         assert hash_of_event(event) == event.hash
 
 
-def test_ledger_head_points_at_the_last_event(ledger):
+def test_each_chain_head_points_at_its_subjects_last_event(ledger, subject, other_subject):
+    heads = {str(c.subject_ref): (c.length, c.head_hash) for c in LedgerChain.objects.all()}
+
+    assert heads == {
+        str(subject.ledger_ref): (4, ledger[4].hash),
+        str(other_subject.ledger_ref): (1, ledger[1].hash),
+    }
+
+
+def test_the_old_global_head_is_no_longer_written(ledger):
     head = LedgerHead.objects.get(pk=1)
-    assert (head.last_seq, head.last_hash) == (5, ledger[-1].hash)
+    assert (head.last_seq, head.last_hash) == (0, GENESIS_HASH)
+
+
+def test_a_decision_moves_only_its_own_subjects_chain(ledger, subject, other_subject):
+    before = LedgerChain.objects.get(subject_ref=other_subject.ledger_ref)
+
+    consent_withdraw(subject=subject, purpose_slug=ledger[0].purpose_slug, actor=subject)
+
+    after = LedgerChain.objects.get(subject_ref=other_subject.ledger_ref)
+    assert (after.length, after.head_hash, after.updated_at) == (before.length, before.head_hash, before.updated_at)
+    assert LedgerChain.objects.get(subject_ref=subject.ledger_ref).length == 5
+
+
+def test_a_grants_expiry_is_on_its_event_and_covered_by_the_hash(subject):
+    purpose = PurposeFactory()
+    ends = timezone.now() + timedelta(days=30)
+    event = consent_decide(subject=subject, purpose_slug=purpose.slug, granted=True, expires_at=ends, actor=subject)
+
+    assert event.expires_at == ends
+    ConsentEvent.objects.filter(pk=event.pk).update(expires_at=ends + timedelta(days=365))
+    result = ledger_verify()
+    assert (result.ok, result.broken_seq) == (False, event.seq)
 
 
 def test_verify_ledger_passes_on_an_intact_ledger_and_prints_the_count(ledger):
@@ -90,14 +132,14 @@ def test_verify_ledger_fails_naming_an_edited_event(ledger, change):
     edited = ledger[2]
     ConsentEvent.objects.filter(pk=edited.pk).update(**change(edited))
 
-    with pytest.raises(CommandError, match=r"#3\b") as excinfo:
+    with pytest.raises(CommandError, match=rf"#{edited.seq}\b") as excinfo:
         _verify_ledger()
 
     assert excinfo.value.returncode == 1
 
 
 def test_verify_ledger_exits_with_status_one_when_broken(ledger):
-    ConsentEvent.objects.filter(seq=2).update(granted=False)
+    ConsentEvent.objects.filter(pk=ledger[1].pk).update(granted=False)
 
     with pytest.raises(SystemExit) as excinfo:
         ManagementUtility(["manage.py", "verify_ledger"]).execute()
@@ -105,42 +147,42 @@ def test_verify_ledger_exits_with_status_one_when_broken(ledger):
     assert excinfo.value.code == 1
 
 
-def test_rehashing_an_edited_event_breaks_the_link_from_the_next_one(ledger):
+def test_rehashing_an_edited_event_breaks_the_link_from_the_next_one_in_its_chain(ledger):
     # given: an attacker edits event #3 and recomputes its own hash
     edited = ledger[2]
     edited.granted = not edited.granted
     ConsentEvent.objects.filter(pk=edited.pk).update(granted=edited.granted, hash=hash_of_event(edited))
 
-    # then: event #4 no longer links to it
+    # then: event #4, the subject's next, no longer links to it
     result = ledger_verify()
     assert result.ok is False
-    assert result.broken_seq == 4
+    assert result.broken_seq == ledger[3].seq
 
 
-def test_verify_ledger_detects_a_deleted_middle_event(ledger):
+def test_verify_ledger_detects_a_deleted_middle_event_naming_the_one_after_it(ledger):
     # event #3 is no state's last event: the subject decided on the same purpose again at #5
-    ConsentEvent.objects.filter(seq=3).delete()
+    ConsentEvent.objects.filter(pk=ledger[2].pk).delete()
 
-    with pytest.raises(CommandError, match=r"#3\b"):
+    with pytest.raises(CommandError, match=rf"#{ledger[3].seq}\b.*position 2\) is missing"):
         _verify_ledger()
 
 
-def test_verify_ledger_detects_a_deleted_last_event(ledger):
+def test_verify_ledger_detects_a_deleted_last_event_by_its_chain_head(ledger):
     last = ledger[-1]
     # the state row protects its last event; whoever deletes the event has to remove the state too
     ConsentState.objects.filter(last_event=last).delete()
     ConsentEvent.objects.filter(pk=last.pk).delete()
 
-    with pytest.raises(CommandError, match=r"#5\b"):
+    with pytest.raises(CommandError, match=rf"#{ledger[3].seq}\b.*head row does not match"):
         _verify_ledger()
 
 
 def test_ledger_verify_counts_events_checked_before_the_break(ledger):
-    ConsentEvent.objects.filter(seq=4).update(granted=False)
+    ConsentEvent.objects.filter(pk=ledger[3].pk).update(granted=False)
 
     result = ledger_verify()
 
-    assert (result.ok, result.broken_seq, result.checked) == (False, 4, 3)
+    assert (result.ok, result.broken_seq, result.checked) == (False, ledger[3].seq, 3)
 
 
 def test_deleting_the_subject_keeps_the_ledger_verifying(ledger, subject):

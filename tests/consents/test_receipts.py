@@ -59,13 +59,19 @@ def test_a_receipt_verifies_with_the_published_key_and_states_the_event(subject,
         "scope": "all_apps",
         "hash": event.hash,
         "prev_hash": event.prev_hash,
+        "hash_version": 2,
+        "chain_seq": 1,
     }
 
 
-def test_the_ledger_hash_can_be_recomputed_from_the_receipt_alone(subject):
+@pytest.mark.parametrize("expires", [False, True], ids=["open-ended", "expiring-grant"])
+def test_the_ledger_hash_can_be_recomputed_from_the_receipt_alone(subject, expires):
     PurposeFactory(slug="avatar")
-    event = consent_withdraw(subject=subject, purpose_slug="avatar", actor=subject)
+    consent_withdraw(subject=subject, purpose_slug="avatar", actor=subject)
+    ends = timezone.now() + timedelta(days=30) if expires else None
+    event = consent_decide(subject=subject, purpose_slug="avatar", granted=True, actor=subject, expires_at=ends)
     payload = receipt_get(subject=subject, event_id=event.seq).payload
+    expires_at = payload["decision"].get("expires_at")
 
     recomputed = event_hash(
         seq=payload["ledger"]["seq"],
@@ -77,9 +83,13 @@ def test_the_ledger_hash_can_be_recomputed_from_the_receipt_alone(subject):
         actor=payload["method"]["actor"],
         created_at=timezone.datetime.fromisoformat(payload["time"]),
         prev_hash=payload["ledger"]["prev_hash"],
+        hash_version=payload["ledger"]["hash_version"],
+        chain_seq=payload["ledger"]["chain_seq"],
+        expires_at=timezone.datetime.fromisoformat(expires_at) if expires_at else None,
     )
 
-    assert payload["decision"]["status"] == "withdrawn"
+    assert payload["ledger"]["chain_seq"] == 2
+    assert (expires_at is not None) is expires
     assert recomputed == payload["ledger"]["hash"] == event.hash
 
 
@@ -94,7 +104,9 @@ def test_a_receipt_never_changes_once_made(subject):
     consent_decide(subject=subject, purpose_slug="avatar", granted=False, actor=subject)
 
     assert receipt_get(subject=subject, event_id=event.seq).jws == before
-    assert "expires_at" not in receipt_get(subject=subject, event_id=event.seq).payload
+    assert receipt_get(subject=subject, event_id=event.seq).payload["decision"]["expires_at"] == ends.isoformat(
+        timespec="microseconds"
+    )
 
 
 def test_a_changed_payload_fails_verification(subject):

@@ -23,9 +23,9 @@ from consents.services import (
     consent_exception_remove,
     consent_grant,
     consent_withdraw,
-    ledger_verify,
     purpose_update,
 )
+from consents.verification import ledger_verify
 from data_rights.models import DataRequest
 from demo.seed import (
     DEMO_APPEARANCES,
