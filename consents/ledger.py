@@ -91,15 +91,16 @@ def hash_of_event(event) -> str:
     )
 
 
-def event_seq_next() -> int:
-    """The next ledger sequence number. Call it once the subject's chain is locked, so that one subject's
-    numbers follow the order of their chain."""
+def event_seqs_next(count: int) -> list[int]:
+    """`count` new ledger sequence numbers, ascending. Call it once the subjects' chains are locked, so that each
+    subject's numbers follow the order of their chain."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(%s)", [EVENT_SEQ_SEQUENCE])
-        else:
-            cursor.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM consents_consentevent")
-        return cursor.fetchone()[0]
+            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [EVENT_SEQ_SEQUENCE, count])
+            return sorted(row[0] for row in cursor.fetchall())
+        cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM consents_consentevent")
+        highest = cursor.fetchone()[0]
+        return list(range(highest + 1, highest + count + 1))
 
 
 def chain_leaf(subject_ref: str, length: int, head_hash: str) -> bytes:

@@ -1,6 +1,7 @@
 """Every write to purposes and consents. Rules 1-3 and 8 of DESIGN.md."""
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
@@ -10,7 +11,7 @@ from accounts.models import StaffAction, User
 from accounts.services import staff_action_log
 from consents.exceptions import InvalidExpiry, UnknownRestriction
 from consents.hooks import ConsentChange, RestrictionsChange, consent_changed_announce, restrictions_changed_announce
-from consents.ledger import GENESIS_HASH, event_hash, event_seq_next
+from consents.ledger import GENESIS_HASH, event_hash, event_seqs_next
 from consents.models import (
     Channel,
     ConsentEvent,
@@ -89,25 +90,20 @@ def ledger_append(
     chain = _chain_lock(subject_ref=subject.ledger_ref)
     purpose = _purpose_read_locked(purpose_id=purpose.pk)
     now = timezone.now()
-    expires_at = expires_at if granted and link_ref is None else None
-    fields = {
-        "seq": event_seq_next(),
-        "chain_seq": chain.length + 1,
-        "hash_version": ConsentEvent.HASH_VERSION_SUBJECT_CHAIN,
-        "subject_ref": str(subject.ledger_ref),
-        "purpose_slug": purpose.slug,
-        "purpose_version": purpose.version,
-        "granted": granted,
-        "channel": channel,
-        "actor": actor_label(subject=subject, actor=actor),
-        "created_at": now,
-        "expires_at": expires_at,
-        "prev_hash": chain.head_hash,
-        "link_ref": link_ref,
-        "exception_removed": exception_removed,
-    }
-    event = ConsentEvent.objects.create(subject=subject, purpose=purpose, hash=event_hash(**fields), **fields)
-    chain.length, chain.head_hash, chain.updated_at = event.chain_seq, event.hash, now
+    event = _event_next(
+        chain=chain,
+        seq=event_seqs_next(1)[0],
+        subject=subject,
+        purpose=purpose,
+        granted=granted,
+        channel=channel,
+        actor=actor_label(subject=subject, actor=actor),
+        created_at=now,
+        expires_at=expires_at if granted and link_ref is None else None,
+        link_ref=link_ref,
+        exception_removed=exception_removed,
+    )
+    event.save(force_insert=True)
     chain.save(update_fields=["length", "head_hash", "updated_at"])
     if link_ref is not None:
         _exception_move(event=event, exception_removed=exception_removed)
@@ -126,10 +122,111 @@ def ledger_append(
     state.purpose_version = purpose.version
     state.changed_at = now
     state.last_event = event
-    state.expires_at = expires_at
+    state.expires_at = event.expires_at
     state.save()
     logger.info("consent event seq=%s purpose=%s granted=%s channel=%s", event.seq, purpose.slug, granted, channel)
     return event
+
+
+def _event_next(*, chain: LedgerChain, seq: int, subject: User, purpose: Purpose, **content) -> ConsentEvent:
+    """The next event of a locked chain (unsaved, its hash computed), and the chain moved on to it in memory."""
+    fields = {
+        "seq": seq,
+        "chain_seq": chain.length + 1,
+        "hash_version": ConsentEvent.HASH_VERSION_SUBJECT_CHAIN,
+        "subject_ref": str(subject.ledger_ref),
+        "purpose_slug": purpose.slug,
+        "purpose_version": purpose.version,
+        "prev_hash": chain.head_hash,
+        **content,
+    }
+    event = ConsentEvent(subject=subject, purpose=purpose, hash=event_hash(**fields), **fields)
+    chain.length, chain.head_hash, chain.updated_at = event.chain_seq, event.hash, event.created_at
+    return event
+
+
+@dataclass(frozen=True)
+class LoadedDecision:
+    """One decision recorded elsewhere, for `ledger_load`."""
+
+    subject: User
+    purpose: Purpose
+    granted: bool
+    channel: str = Channel.WEB
+    actor: str = "subject"  # a ledger actor label: subject, staff:<id>, partner:<id> or system
+    expires_at: datetime | None = None
+
+
+LOAD_BATCH_MAX = 10_000
+
+
+@transaction.atomic
+def ledger_load(*, decisions: list[LoadedDecision]) -> int:
+    """Bulk-load decisions made elsewhere (a move from another consent platform; benchmarks) into the ledger: the
+    same chains, hashes and state rows as `ledger_append`, written in a few statements. Returns how many.
+
+    Nothing is announced (no webhooks, no erasure of uploads): load before partners are connected. At most
+    LOAD_BATCH_MAX decisions per call, in the order given; the chains of their subjects are locked for the call.
+    """
+    if len(decisions) > LOAD_BATCH_MAX:
+        raise ValueError(f"at most {LOAD_BATCH_MAX} decisions per call")
+    if not decisions:
+        return 0
+    refs = sorted({str(d.subject.ledger_ref) for d in decisions})
+    LedgerChain.objects.bulk_create(
+        [LedgerChain(subject_ref=ref, length=0, head_hash=GENESIS_HASH) for ref in refs], ignore_conflicts=True
+    )
+    chains = {
+        str(chain.subject_ref): chain
+        for chain in LedgerChain.objects.select_for_update().filter(subject_ref__in=refs).order_by("subject_ref")
+    }
+    purposes = {p.pk: p for p in Purpose.objects.filter(pk__in={d.purpose.pk for d in decisions})}
+    now = timezone.now()
+    events = [
+        _event_next(
+            chain=chains[str(decision.subject.ledger_ref)],
+            seq=seq,
+            subject=decision.subject,
+            purpose=purposes[decision.purpose.pk],
+            granted=decision.granted,
+            channel=decision.channel,
+            actor=decision.actor,
+            created_at=now,
+            expires_at=decision.expires_at if decision.granted else None,
+            link_ref=None,
+            exception_removed=False,
+        )
+        for decision, seq in zip(decisions, event_seqs_next(len(decisions)), strict=True)
+    ]
+    ConsentEvent.objects.bulk_create(events, batch_size=2000)
+    LedgerChain.objects.bulk_create(
+        chains.values(),
+        update_conflicts=True,
+        unique_fields=["subject_ref"],
+        update_fields=["length", "head_hash", "updated_at"],
+        batch_size=2000,
+    )
+    last = {(event.subject_id, event.purpose_id): event for event in events}
+    ConsentState.objects.bulk_create(
+        [
+            ConsentState(
+                subject_id=event.subject_id,
+                purpose_id=event.purpose_id,
+                granted=event.granted,
+                purpose_version=event.purpose_version,
+                changed_at=event.created_at,
+                last_event=event,
+                expires_at=event.expires_at,
+            )
+            for event in last.values()
+        ],
+        update_conflicts=True,
+        unique_fields=["subject", "purpose"],
+        update_fields=["granted", "purpose_version", "changed_at", "last_event", "expires_at"],
+        batch_size=2000,
+    )
+    logger.info("consent events loaded count=%s subjects=%s", len(events), len(refs))
+    return len(events)
 
 
 def _exception_move(*, event: ConsentEvent, exception_removed: bool) -> None:
