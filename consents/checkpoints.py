@@ -21,9 +21,9 @@ from django.utils import timezone
 from joserfc import jws
 from joserfc.errors import JoseError
 
-from consents.chain_walk import EVENT_FIELDS, Anchor, ChainBreak, ChainWalk, EventRow
+from consents.chain_walk import Anchor, ChainBreak, ChainWalk, event_rows
 from consents.ledger import GENESIS_HASH, chain_leaf, merkle_root
-from consents.models import ConsentEvent, LedgerChain, LedgerHead
+from consents.models import LedgerChain, LedgerHead
 from consents.receipt_keys import RECEIPT_ALG, receipt_public_keys, receipt_signing_key
 
 logger = logging.getLogger(__name__)
@@ -106,21 +106,13 @@ def _changes_since(previous: Checkpoint, heads: dict[str, tuple[int, str]], lega
     for start in range(0, len(changed), _CHANGED_CHAINS_BATCH):
         batch = changed[start : start + _CHANGED_CHAINS_BATCH]
         walks = {ref: ChainWalk(ref, anchor=anchors.get(ref)) for ref in batch}
-        rows = (
-            ConsentEvent.objects.filter(subject_ref__in=batch)
-            .order_by("subject_ref", "chain_seq")
-            .values_list(*EVENT_FIELDS)
-        )
-        for values in rows.iterator(chunk_size=2000):
-            row = EventRow(*values)
-            walk = walks[str(row.subject_ref)]
+        for row in event_rows(subject_refs=batch):
+            walk = walks[row.subject_ref]
             if walk.anchor is None:
-                walk.step(row)
-            elif row.chain_seq == walk.anchor.length:
-                walk.resume_at_anchor(row)
+                walk.step(row)  # a chain new since the previous checkpoint: all of it
+            elif row.chain_seq == walk.anchor.length or (walk.last_seq is None and row.chain_seq > walk.anchor.length):
+                walk.resume_at_anchor(row)  # the event it vouched for (if that is gone, this names the break)
             elif row.chain_seq > walk.anchor.length:
-                if walk.last_seq is None and not walk.broken:
-                    walk.resume_at_anchor(row)  # the anchored event is gone: this names the break
                 walk.step(row)
         for ref, walk in walks.items():
             if walk.anchor is not None and walk.last_seq is None and not walk.broken:

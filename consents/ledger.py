@@ -17,13 +17,17 @@ GENESIS_HASH = "0" * 64
 EVENT_SEQ_SEQUENCE = "consents_event_seq"
 
 
+# One encoder for every hash: canonical JSON (sorted keys, no spaces, ASCII only).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
 def _digest(content: dict) -> str:
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(content).encode()).hexdigest()
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="microseconds")
+def _iso(moment: datetime | str) -> str:
+    """A time as the hash covers it; the verifier may pass it already in that form (PostgreSQL writes it)."""
+    return moment if isinstance(moment, str) else moment.isoformat(timespec="microseconds")
 
 
 def event_hash(
@@ -35,13 +39,13 @@ def event_hash(
     granted: bool,
     channel: str,
     actor: str,
-    created_at: datetime,
+    created_at: datetime | str,
     prev_hash: str,
     link_ref: int | None = None,
     exception_removed: bool = False,
     hash_version: int = 2,
     chain_seq: int | None = None,
-    expires_at: datetime | None = None,
+    expires_at: datetime | str | None = None,
 ) -> str:
     """SHA-256 over the canonical JSON of an event's content and the previous event's hash.
 

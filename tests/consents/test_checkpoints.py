@@ -192,7 +192,7 @@ def _rewrite_chain(ledger):
 TAMPERINGS = [
     pytest.param(_edit_payload, 3, True, id="edited-payload"),
     pytest.param(_delete_middle_event, 4, True, id="deleted-middle-event"),
-    pytest.param(_swap_events, 4, True, id="swapped-events"),
+    pytest.param(_swap_events, 3, True, id="swapped-events"),
     pytest.param(_drop_tail, 4, False, id="dropped-tail"),
     pytest.param(_rewrite_chain, 5, False, id="rewritten-chain-and-head"),
 ]
