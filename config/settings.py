@@ -75,7 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "accounts.middleware.SessionActivityMiddleware",  # in place of allauth's UserSessionsMiddleware
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -164,7 +164,9 @@ MFA_TOTP_ISSUER = "Face privacy portal"
 
 # --- Sessions: 30 minutes idle, 12 hours in all ---------------------------------------------
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Activity renews the idle deadline (and "last seen") at most once a minute: accounts.SessionActivityMiddleware.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_ACTIVITY_INTERVAL = timedelta(minutes=1)
 SESSION_ABSOLUTE_LIFETIME = timedelta(hours=12)
 # allauth's record of each signed-in session (device, address, last seen), listed at /accounts/sessions/
 # with "sign out everywhere else".
