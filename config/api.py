@@ -4,8 +4,13 @@ error responses."""
 import base64
 from http import HTTPStatus
 
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.core.signals import got_request_exception
 from django.http import Http404, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.dateparse import parse_datetime
+from django.utils.log import log_response
+from django.views import defaults
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
@@ -163,6 +168,61 @@ def cursor_page_schema(name: str, item_serializer_class: type[serializers.Serial
 def api_not_found(request, rest: str):
     """Unknown paths under /api/ answer problem details, not an HTML page."""
     return problem_response(status=404, code="not_found", detail="No such API endpoint.")
+
+
+# --- Errors outside DRF's exception handler: under /api/ they are problem details too, never an HTML page ---------
+API_PREFIX = "/api/"
+SERVER_ERROR_DETAIL = "The server could not answer this request. The error is logged; try again later."
+# What Django answers itself with its 400, 403 and 404 handlers rather than as a server error.
+_DJANGO_HANDLED = (Http404, PermissionDenied, BadRequest, SuspiciousOperation, MultiPartParserError)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def server_error_problem() -> JsonResponse:
+    """A 500 with no internal detail: no exception text, no traceback, whatever DEBUG says."""
+    return problem_response(status=500, code="server_error", detail=SERVER_ERROR_DETAIL)
+
+
+class ApiServerErrorMiddleware:
+    """An unexpected exception in a view under /api/ answers a problem-details 500, with DEBUG on (the embedded
+    default, where Django would send its technical page) as with DEBUG off. It is logged, and signalled, as Django
+    does for any 500 (test clients re-raise it unless told not to)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not _is_api(request) or isinstance(exception, _DJANGO_HANDLED):
+            return None
+        got_request_exception.send(sender=None, request=request)
+        response = server_error_problem()
+        log_response("Internal Server Error: %s", request.path, response=response, request=request, exception=exception)
+        return response
+
+
+def server_error(request):
+    """handler500: problem details under /api/ (an error outside any view, DEBUG off), the portal's page elsewhere."""
+    return server_error_problem() if _is_api(request) else defaults.server_error(request)
+
+
+def permission_denied(request, exception=None):
+    """handler403: problem details under /api/ (a refusal before any API view), the portal's page elsewhere."""
+    if _is_api(request):
+        return problem_response(status=403, code="permission_denied", detail="You are not allowed to do this.")
+    return defaults.permission_denied(request, exception)
+
+
+def bad_request(request, exception=None):
+    """handler400: problem details under /api/ (a request refused before any API view), the portal's page elsewhere."""
+    if _is_api(request):
+        return problem_response(status=400, code="bad_request", detail="The request could not be read.")
+    return defaults.bad_request(request, exception)
 
 
 class ProblemSerializer(serializers.Serializer):

@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "config.api.ApiServerErrorMiddleware",  # innermost: the first to see a view's exception (500s under /api/)
 ]
 
 ROOT_URLCONF = "config.urls"
