@@ -266,7 +266,7 @@ class ProblemAutoSchema(AutoSchema):
     From the view's configuration: 401 when its authentication asks for credentials (a WWW-Authenticate header),
     403 when it has permissions (session authentication answers 403 for no session and for CSRF), 429 when it is
     throttled, 406 for every view (content negotiation on Accept), and 400 (`parse_error`) and 415 where the
-    operation reads a request body. What an operation documents itself (`with_problems`) is kept as it is.
+    operation can read a request body: any other method than GET (OAuth2 authentication reads the body too). What an operation documents itself (`with_problems`) is kept as it is.
     """
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
@@ -275,7 +275,7 @@ class ProblemAutoSchema(AutoSchema):
             return None
         responses = operation.setdefault("responses", {})
         problem = self.resolve_serializer(ProblemSerializer, "response").ref
-        for status in self._drf_error_statuses(has_body="requestBody" in operation):
+        for status in self._drf_error_statuses(has_body="requestBody" in operation or self.method not in SAFE_METHODS):
             responses.setdefault(
                 str(status),
                 {

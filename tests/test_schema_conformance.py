@@ -176,3 +176,46 @@ def test_the_subjects_api_answers_as_its_schema_says(case, world, subject_sessio
         body={"restrictions": ["no-political", "no-voice"]},
     )
     _call_and_validate(case, subject_session)
+
+
+# --- What DRF answers by itself, whatever the data: probes schemathesis's generated cases do not make -----------------
+PROBES = {
+    "no credentials": {},
+    "an Accept header that names no JSON": {"HTTP_ACCEPT": "text/html"},
+    "a body in a media type no operation reads": {"data": b"granted=true", "content_type": "text/plain"},
+}
+
+
+@pytest.mark.parametrize("probe", PROBES)
+def test_what_drf_answers_by_itself_is_documented_for_every_operation(
+    client, world, partner_token, subject_session, probe
+):
+    schema = client.get("/api/schema/?format=json").json()
+    ids = {
+        "{subject_id}": str(world["link"].pairwise_id),
+        "{upload_id}": str(world["upload"].pk),
+        "{purpose}": world["purposes"][0].slug,
+        "{link_id}": str(world["link"].pairwise_id),
+    }
+    undocumented = []
+    for template, item in schema["paths"].items():
+        path = template
+        for name, value in ids.items():
+            path = path.replace(name, value)
+        for method, operation in item.items():
+            if method == "get" and "data" in PROBES[probe]:
+                continue  # a GET has no body
+            credentials = subject_session if template.startswith("/api/v1/me/") else partner_token
+            probe_client = Client()
+            if probe != "no credentials":
+                for name, value in credentials["cookies"].items():
+                    probe_client.cookies[name] = value
+            headers = {
+                f"HTTP_{name.upper().replace('-', '_')}": value for name, value in credentials["headers"].items()
+            }
+            kwargs = {**(headers if probe != "no credentials" else {}), **PROBES[probe]}
+            response = getattr(probe_client, method)(path, **kwargs)
+            if str(response.status_code) not in operation["responses"]:
+                undocumented.append((method.upper(), template, response.status_code))
+
+    assert undocumented == []
