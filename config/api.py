@@ -266,7 +266,7 @@ class ProblemAutoSchema(AutoSchema):
     From the view's configuration: 401 when its authentication asks for credentials (a WWW-Authenticate header),
     403 when it has permissions (session authentication answers 403 for no session and for CSRF), 429 when it is
     throttled, 406 for every view (content negotiation on Accept), and 400 (`parse_error`) and 415 where the
-    operation can read a request body: any other method than GET (OAuth2 authentication reads the body too). What an operation documents itself (`with_problems`) is kept as it is.
+    operation or its authentication reads a request body. What an operation documents itself (`with_problems`) is kept as it is.
     """
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
@@ -275,7 +275,7 @@ class ProblemAutoSchema(AutoSchema):
             return None
         responses = operation.setdefault("responses", {})
         problem = self.resolve_serializer(ProblemSerializer, "response").ref
-        for status in self._drf_error_statuses(has_body="requestBody" in operation or self.method not in SAFE_METHODS):
+        for status in self._drf_error_statuses(has_body="requestBody" in operation):
             responses.setdefault(
                 str(status),
                 {
@@ -300,6 +300,11 @@ class ProblemAutoSchema(AutoSchema):
             statuses.append(HTTPStatus.FORBIDDEN)
         if view.get_throttles():
             statuses.append(HTTPStatus.TOO_MANY_REQUESTS)
-        if has_body:
+        # OAuth2 authentication reads the body of any other method than GET (form-encoded credentials), so it can
+        # answer these even where the operation itself takes no body; session authentication never reads it.
+        reads_body = self.method not in SAFE_METHODS and any(
+            not isinstance(a, SessionAuthentication) for a in authenticators
+        )
+        if has_body or reads_body:
             statuses += [HTTPStatus.BAD_REQUEST, HTTPStatus.UNSUPPORTED_MEDIA_TYPE]
         return sorted(int(status) for status in statuses)
