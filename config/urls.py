@@ -36,6 +36,11 @@ urlpatterns = [
     path("api/<path:rest>", api_not_found),
 ]
 
+# Under /api/ these answer problem details (config.api); elsewhere Django's pages from templates/.
+handler400 = "config.api.bad_request"
+handler403 = "config.api.permission_denied"
+handler500 = "config.api.server_error"
+
 admin.site.site_header = "Face privacy portal: staff"
 admin.site.site_title = "Face privacy staff"
 admin.site.index_title = "Privacy operations"

@@ -2,8 +2,7 @@
 `/api/v1/me/appearances/` (list, ask for a takedown)."""
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -18,7 +17,7 @@ from appearances.selectors import (
     appearance_status_shown,
 )
 from appearances.services import appearance_report, appearance_takedown_request, appearance_taken_down
-from config.api import cursor_page_response, cursor_page_schema, with_problems
+from config.api import cursor_page_parameters, cursor_page_response, cursor_page_schema, with_problems
 from media_vault.ingest import image_too_large
 from partners.api.views import PartnerApi, partner_for_request
 from partners.selectors import link_get_for_partner
@@ -81,6 +80,12 @@ class SubjectAppearanceListCreateApi(PartnerApi):
         c2pa_manifest_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
         thumbnail = serializers.FileField(required=False, allow_empty_file=True)
 
+    @extend_schema_serializer(component_name="AppearanceJsonRequest")
+    class JsonInputSerializer(InputSerializer):
+        """The schema of a JSON body: a file cannot travel in JSON, so `thumbnail` comes in a multipart form only."""
+
+        thumbnail = None
+
     @extend_schema(
         operation_id="subject_appearances_list",
         tags=["appearances"],
@@ -89,9 +94,10 @@ class SubjectAppearanceListCreateApi(PartnerApi):
             "The appearances that you reported for this subject, newest first, with cursor pagination. "
             "Appearances reported by other apps are not listed."
         ),
-        parameters=[OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` of the previous page.")],
+        parameters=cursor_page_parameters(),
         responses=with_problems(
             {200: cursor_page_schema("AppearancePage", AppearanceOutputSerializer)},
+            400,
             401,
             403,
             404,
@@ -118,7 +124,7 @@ class SubjectAppearanceListCreateApi(PartnerApi):
             "uploads of this subject (400 `invalid_source_uploads`). A thumbnail is re-encoded without metadata "
             "(400 `invalid_image`, 413 `too_large`)."
         ),
-        request={"application/json": InputSerializer, "multipart/form-data": InputSerializer},
+        request={"application/json": JsonInputSerializer, "multipart/form-data": InputSerializer},
         responses=with_problems({201: AppearanceOutputSerializer}, 400, 401, 403, 404, 413, 429),
     )
     def post(self, request, subject_id):

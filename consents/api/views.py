@@ -150,7 +150,7 @@ class MeConsentUpdateApi(APIView):
             "says how many. An unknown or inactive purpose answers 404."
         ),
         request=InputSerializer,
-        responses=MeConsentDecisionOutputSerializer,
+        responses=with_problems({200: MeConsentDecisionOutputSerializer}, 400, 403, 404),
     )
     def put(self, request, purpose: str):
         if not isinstance(request.data, dict):

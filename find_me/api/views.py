@@ -6,7 +6,6 @@ appearances' MeAppearanceListApi). The page and these views call the same select
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import (
-    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_serializer,
@@ -16,7 +15,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import PROBLEM_CONTENT_TYPE, with_problems
+from config.api import with_problems
 from find_me.models import Sighting
 from find_me.selectors import (
     OVERDUE,
@@ -31,19 +30,6 @@ from find_me.similarity import LIKELY, VERY_LIKELY
 
 SIGHTING_STATUSES = [*Sighting.Status.values, OVERDUE, REMOVED]
 SIMILARITIES = [VERY_LIKELY, LIKELY]
-
-
-def with_problem_json(responses: dict, *statuses: int, said: dict[int, str] | None = None) -> dict:
-    """`with_problems`, each error documented with the media type it is sent with (application/problem+json), and
-    in `said` this operation's own words for a status."""
-    documented = {}
-    for key, response in with_problems(responses, *statuses).items():
-        if key in statuses:
-            if key in (said or {}):
-                response = OpenApiResponse(response.response, description=said[key])
-            key = (key, PROBLEM_CONTENT_TYPE)
-        documented[key] = response
-    return documented
 
 
 @extend_schema_serializer(component_name="MySighting")
@@ -95,7 +81,7 @@ class MeSightingListApi(APIView):
             "first. `status` reads `overdue` when a requested removal is past its deadline, and `removed` once the "
             "photo is gone."
         ),
-        responses=with_problem_json(
+        responses=with_problems(
             {200: inline_serializer("MySightings", {"sightings": MeSightingOutputSerializer(many=True)})}, 403
         ),
     )
@@ -116,7 +102,7 @@ class MeSightingNotMeApi(APIView):
             "person's sighting answers 404, as an unknown one does."
         ),
         request=None,
-        responses=with_problem_json(
+        responses=with_problems(
             {200: MeSightingOutputSerializer},
             403,
             404,
@@ -141,7 +127,7 @@ class MeSightingRemoveApi(APIView):
             "answers 404, as an unknown one does."
         ),
         request=None,
-        responses=with_problem_json(
+        responses=with_problems(
             {200: MeSightingOutputSerializer},
             403,
             404,

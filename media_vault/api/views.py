@@ -3,7 +3,6 @@
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_serializer,
@@ -14,7 +13,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import cursor_page_response, cursor_page_schema, with_problems
+from config.api import cursor_page_parameters, cursor_page_response, cursor_page_schema, with_problems
 from media_vault.ingest import image_too_large
 from media_vault.models import AccessEvent
 from media_vault.responses import image_response
@@ -67,9 +66,10 @@ class SubjectUploadListCreateApi(PartnerApi):
             "The face uploads that you sent for this subject, newest first, with cursor pagination. Uploads by the "
             "subject or by other apps are not listed."
         ),
-        parameters=[OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` of the previous page.")],
+        parameters=cursor_page_parameters(),
         responses=with_problems(
             {200: cursor_page_schema("FaceUploadPage", UploadOutputSerializer)},
+            400,
             401,
             403,
             404,
@@ -123,7 +123,14 @@ class SubjectUploadContentApi(PartnerApi):
             "the subject."
         ),
         responses=with_problems(
-            {200: OpenApiResponse(OpenApiTypes.BINARY, description="The stored image bytes.")}, 401, 403, 404, 429
+            {
+                (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description="The stored image bytes.")
+                for media_type in ("image/jpeg", "image/png", "image/webp")
+            },
+            401,
+            403,
+            404,
+            429,
         ),
     )
     def get(self, request, subject_id, upload_id):

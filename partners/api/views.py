@@ -8,7 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import with_problems
+from config.api import query_validate, with_problems
 from consents.models import ConsentStateName
 from consents.selectors import purpose_list_active, restriction_list_active
 from partners.api.permissions import HasScope, PartnerAuthentication, PartnerRateThrottle, partner_for_request
@@ -329,14 +329,6 @@ class EventListApi(PartnerApi):
             error_messages={"invalid": _LIMIT_ERROR, "min_value": _LIMIT_ERROR, "max_value": _LIMIT_ERROR},
         )
 
-        def to_internal_value(self, data):
-            try:
-                return super().to_internal_value(data)
-            except serializers.ValidationError as error:
-                if "after" in error.detail:  # a bad cursor is answered alone, whatever the limit, as it always was
-                    raise serializers.ValidationError({"after": error.detail["after"]}) from error
-                raise
-
     @extend_schema_serializer(component_name="Event")
     class OutputSerializer(serializers.Serializer):
         id = serializers.CharField(source="webhook_id", help_text="The webhook-id header of the same event.")
@@ -353,8 +345,12 @@ class EventListApi(PartnerApi):
             "Pass `next_cursor` as `after` to go on; `has_more` says whether there is more."
         ),
         parameters=[
-            OpenApiParameter("after", OpenApiTypes.STR, description="The `next_cursor` of the previous page."),
-            OpenApiParameter("limit", OpenApiTypes.INT, description="At most 500; 100 by default."),
+            OpenApiParameter(
+                "after", OpenApiTypes.STR, pattern=r"^[0-9]+$", description="The `next_cursor` of the previous page."
+            ),
+            OpenApiParameter(
+                "limit", {"type": "integer", "minimum": 1, "maximum": 500}, description="At most 500; 100 by default."
+            ),
         ],
         responses=with_problems(
             {
@@ -375,9 +371,8 @@ class EventListApi(PartnerApi):
     )
     def get(self, request):
         # A plain dict: from a QueryDict, DRF would read `?after=` as no cursor at all instead of a bad one.
-        query = self.QuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        page = event_page_for_partner(partner=partner_for_request(request), **query.validated_data)
+        query = query_validate(self.QuerySerializer(data=request.query_params.dict()), cursors=("after",))
+        page = event_page_for_partner(partner=partner_for_request(request), **query)
         return Response(
             {
                 "events": self.OutputSerializer(page.events, many=True).data,

@@ -151,10 +151,16 @@ def test_an_answer_without_the_csrf_token_answers_403_and_changes_nothing(subjec
 
 # --- The schema -------------------------------------------------------------------------------------------------------
 
-OPERATIONS = {
-    ("get", "/api/v1/me/sightings/"): ("me_sightings_list", {"200", "403"}),
-    ("post", "/api/v1/me/sightings/{sighting_id}/not-me/"): ("me_sighting_not_me", {"200", "403", "404", "409"}),
-    ("post", "/api/v1/me/sightings/{sighting_id}/remove/"): ("me_sighting_remove", {"200", "403", "404", "409"}),
+OPERATIONS = {  # 406: DRF's content negotiation, for an Accept header that names no JSON
+    ("get", "/api/v1/me/sightings/"): ("me_sightings_list", {"200", "403", "406"}),
+    ("post", "/api/v1/me/sightings/{sighting_id}/not-me/"): (
+        "me_sighting_not_me",
+        {"200", "403", "404", "406", "409"},
+    ),
+    ("post", "/api/v1/me/sightings/{sighting_id}/remove/"): (
+        "me_sighting_remove",
+        {"200", "403", "404", "406", "409"},
+    ),
 }
 
 

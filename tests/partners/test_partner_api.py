@@ -435,7 +435,7 @@ def test_a_bad_cursor_is_400_problem_details(partner_client, cursor):
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response["Content-Type"] == PROBLEM
-    assert response.json()["code"] == "invalid"
+    assert response.json()["code"] == "invalid_cursor"
 
 
 def test_a_partner_never_sees_another_partners_events(partner_client, linked):
@@ -469,8 +469,8 @@ def test_a_bad_cursor_is_answered_with_the_cursor_error_alone_whatever_the_limit
         "type": "about:blank",
         "title": "Bad Request",
         "status": 400,
-        "detail": "The request body is not valid.",
-        "code": "invalid",
+        "detail": "The query parameter `after` is not valid: Not a cursor from this feed.",
+        "code": "invalid_cursor",
         "errors": {"after": ["Not a cursor from this feed."]},
     }
 
@@ -481,7 +481,8 @@ def test_a_bad_limit_is_400_problem_details_with_the_limit_error(partner_client,
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response["Content-Type"] == PROBLEM
-    assert response.json()["code"] == "invalid"
+    assert response.json()["code"] == "invalid_parameter"
+    assert response.json()["detail"] == "The query parameter `limit` is not valid: A whole number from 1 to 500."
     assert response.json()["errors"] == {"limit": ["A whole number from 1 to 500."]}
 
 
