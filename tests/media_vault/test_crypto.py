@@ -16,10 +16,10 @@ from django.core.management import call_command
 from PIL import Image
 
 from media_vault.crypto import MAGIC, object_decrypt
-from media_vault.exceptions import DataKeyDestroyed
+from media_vault.exceptions import DataKeyDestroyed, StorageUnavailable
 from media_vault.models import SubjectKey
 from media_vault.selectors import upload_image_bytes
-from media_vault.storage import subject_data_key
+from media_vault.storage import subject_data_key, vault_object_put, vault_object_read
 from tests.media_vault.factories import FaceUploadFactory, SubjectKeyFactory, image_bytes
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +77,20 @@ def test_object_names_are_random(subject):
 
     assert first.object_name != second.object_name
     assert len(first.object_name.rsplit("/", 1)[-1]) >= 32
+
+
+def test_storing_never_replaces_an_object_of_the_same_name(subject, vault_storage, monkeypatch):
+    """S3 gets one PUT with If-None-Match (no HEAD first), local files the storage's own check: either way an
+    existing object stays as it was and the upload is refused."""
+    data_key = subject_data_key(subject=subject)
+    monkeypatch.setattr("media_vault.storage.secrets.token_hex", lambda nbytes: "ab" * nbytes)
+    name = vault_object_put(data_key=data_key, plaintext=b"first")
+
+    with pytest.raises(StorageUnavailable):
+        vault_object_put(data_key=data_key, plaintext=b"second")
+
+    assert vault_object_read(data_key=data_key, name=name) == b"first"
+    assert len(vault_storage()) == 1
 
 
 def test_object_moved_under_another_name_does_not_decrypt(png_upload):
