@@ -87,9 +87,10 @@ def appearances_live_under_purpose(
 ) -> QuerySet[Appearance]:
     """The live appearances that withdrawing `purpose` would ask to take down: for all apps (`link_ref` None), those
     of every app without its own exception for the purpose; for one app's link, that app's."""
-    live = Appearance.objects.filter(subject=subject, purposes=purpose, status=Appearance.Status.LIVE).annotate(
-        holder_link=link_active_of_holder()
-    )
+    live = Appearance.objects.filter(subject=subject, purposes=purpose, status=Appearance.Status.LIVE)
+    if not live.exists():  # often so, and the query below is costly to build
+        return Appearance.objects.none()
+    live = live.annotate(holder_link=link_active_of_holder())
     if link_ref is None:
         live = live.exclude(
             consent_exception_q(subject_ref=subject.pk, purpose_ref=purpose.pk, link_ref=OuterRef("holder_link"))

@@ -289,6 +289,9 @@ def uploads_left_without_purpose_by_app(
 
     For a withdrawal for all apps (`link_ref` None), apps with their own exception for `purpose` keep theirs; for
     one app's, only that app's uploads count."""
+    held = FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED, purposes=purpose)
+    if not held.exists():  # often so, and the count below is costly to build (a third of a withdrawal's CPU)
+        return {}
     other_granted = (
         Purpose.objects.filter(uploads=OuterRef("pk"))
         .exclude(pk=purpose.pk)
@@ -298,9 +301,7 @@ def uploads_left_without_purpose_by_app(
             )
         )
     )
-    uploads = FaceUpload.objects.filter(subject=subject, status=FaceUpload.Status.STORED, purposes=purpose).annotate(
-        holder_link=link_active_of_holder()
-    )
+    uploads = held.annotate(holder_link=link_active_of_holder())
     if link_ref is None:
         uploads = uploads.exclude(
             consent_exception_q(subject_ref=subject.pk, purpose_ref=purpose.pk, link_ref=OuterRef("holder_link"))
