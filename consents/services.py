@@ -65,7 +65,7 @@ def _purpose_read_locked(*, purpose_id: int) -> Purpose:
     return Purpose.objects.get(pk=purpose_id)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # part of its caller's transaction: nothing to roll back to within it
 def ledger_append(
     *,
     subject: User,
@@ -84,8 +84,8 @@ def ledger_append(
     `link_ref` the event is a per-app exception: it moves that app's exception row instead (and removes it when
     `exception_removed`), and the hash covers the scope.
 
-    Locks, always in this order: the subject's chain head, the purpose (shared), the state row. Decisions of one
-    subject serialize, so the state always equals the last event; different subjects proceed in parallel.
+    Locks, always in this order: the subject's chain head, then the purpose (shared). Decisions of one subject
+    serialize on their chain, so the state always equals the last event; different subjects proceed in parallel.
     """
     chain = _chain_lock(subject_ref=subject.ledger_ref)
     purpose = _purpose_read_locked(purpose_id=purpose.pk)
@@ -115,15 +115,7 @@ def ledger_append(
             channel,
         )
         return event
-    state = ConsentState.objects.select_for_update().filter(subject=subject, purpose=purpose).first()
-    if state is None:
-        state = ConsentState(subject=subject, purpose=purpose)
-    state.granted = granted
-    state.purpose_version = purpose.version
-    state.changed_at = now
-    state.last_event = event
-    state.expires_at = event.expires_at
-    state.save()
+    _states_move_to(events=[event])
     logger.info("consent event seq=%s purpose=%s granted=%s channel=%s", event.seq, purpose.slug, granted, channel)
     return event
 
@@ -143,6 +135,30 @@ def _event_next(*, chain: LedgerChain, seq: int, subject: User, purpose: Purpose
     event = ConsentEvent(subject=subject, purpose=purpose, hash=event_hash(**fields), **fields)
     chain.length, chain.head_hash, chain.updated_at = event.chain_seq, event.hash, event.created_at
     return event
+
+
+def _states_move_to(*, events: list[ConsentEvent]) -> None:
+    """Each (subject, purpose) state row equals its last event among `events` (for all apps), written as one
+    upsert per batch. The subjects' chains are locked, so nothing else writes these rows meanwhile."""
+    last = {(event.subject_id, event.purpose_id): event for event in events}
+    ConsentState.objects.bulk_create(
+        [
+            ConsentState(
+                subject_id=event.subject_id,
+                purpose_id=event.purpose_id,
+                granted=event.granted,
+                purpose_version=event.purpose_version,
+                changed_at=event.created_at,
+                last_event=event,
+                expires_at=event.expires_at,
+            )
+            for event in last.values()
+        ],
+        update_conflicts=True,
+        unique_fields=["subject", "purpose"],
+        update_fields=["granted", "purpose_version", "changed_at", "last_event", "expires_at"],
+        batch_size=2000,
+    )
 
 
 @dataclass(frozen=True)
@@ -206,25 +222,7 @@ def ledger_load(*, decisions: list[LoadedDecision]) -> int:
         update_fields=["length", "head_hash", "updated_at"],
         batch_size=2000,
     )
-    last = {(event.subject_id, event.purpose_id): event for event in events}
-    ConsentState.objects.bulk_create(
-        [
-            ConsentState(
-                subject_id=event.subject_id,
-                purpose_id=event.purpose_id,
-                granted=event.granted,
-                purpose_version=event.purpose_version,
-                changed_at=event.created_at,
-                last_event=event,
-                expires_at=event.expires_at,
-            )
-            for event in last.values()
-        ],
-        update_conflicts=True,
-        unique_fields=["subject", "purpose"],
-        update_fields=["granted", "purpose_version", "changed_at", "last_event", "expires_at"],
-        batch_size=2000,
-    )
+    _states_move_to(events=events)
     logger.info("consent events loaded count=%s subjects=%s", len(events), len(refs))
     return len(events)
 
