@@ -26,6 +26,8 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+from _portal import db_drop, db_recreate  # noqa: F401 - the data-rights benches call them through this module
+
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv"
 HOST = "127.0.0.1"
@@ -80,27 +82,6 @@ def time_limit_install(seconds: int) -> None:
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.signal(signal.SIGTERM, _on_term)
     signal.alarm(seconds)
-
-
-# --- PostgreSQL ----------------------------------------------------------------------------------------
-
-
-def _pg(args, *command: str) -> None:
-    subprocess.run(
-        [*command, "-h", args.db_host, "-p", str(args.db_port), "-U", args.db_user, args.db_name],
-        check=True,
-        timeout=60,
-        capture_output=True,
-    )
-
-
-def db_recreate(args) -> None:
-    _pg(args, "dropdb", "--if-exists", "--force")
-    _pg(args, "createdb")
-
-
-def db_drop(args) -> None:
-    _pg(args, "dropdb", "--if-exists", "--force")
 
 
 # --- S3 on loopback (moto_server) ----------------------------------------------------------------------
