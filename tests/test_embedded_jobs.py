@@ -181,6 +181,10 @@ def test_a_new_upload_is_compared_with_find_me_templates_in_the_background(embed
     store = PurposeFactory(slug="store-uploads")
     PurposeFactory(slug=FIND_ME)
     opt_in(subject)
+    # The grant's enrolment runs in the jobs thread; let it finish before this thread writes consents again: the
+    # test database is SQLite in memory with a shared cache, where a reader in another thread makes a writer fail
+    # at once ("table is locked") instead of waiting as on the embedded default's database file.
+    assert embedded_jobs().wait_idle(timeout=60)
     FaceUploadFactory(subject=subject, image=ASTRONAUT.read_bytes(), purposes=[store])
     assert embedded_jobs().wait_idle(timeout=60)
     subject_enrol(subject_id=subject.pk)  # (the grant's enrolment ran before her photo existed)
