@@ -47,6 +47,12 @@ class Checkpoint:
     def time(self) -> str:
         return self.payload["time"]
 
+    @property
+    def legacy(self) -> tuple[int, str]:
+        """The old chain's head it vouches for: last seq and hash."""
+        vouched = self.payload["legacy"]
+        return vouched["seq"], vouched["hash"]
+
     def anchors(self) -> dict[str, Anchor]:
         return {ref: Anchor(length, head, self.time) for ref, (length, head) in self.heads.items()}
 
@@ -68,7 +74,8 @@ def _storage():
     return storages["default"]
 
 
-def _legacy_head() -> tuple[int, str]:
+def legacy_head() -> tuple[int, str]:
+    """The frozen head of the old chain across all subjects (0 and the genesis hash when there was none)."""
     head = LedgerHead.objects.filter(pk=1).values_list("last_seq", "last_hash").first()
     return tuple(head) if head else (0, GENESIS_HASH)
 
@@ -96,8 +103,7 @@ def _sign(payload: dict) -> str:
 def _changes_since(previous: Checkpoint, heads: dict[str, tuple[int, str]], legacy: tuple[int, str]):
     """The first break in what changed since `previous`, or None: every chain it vouched for still starts with
     the event it named, and everything after that links and hashes correctly up to today's head row."""
-    vouched = previous.payload["legacy"]
-    if (vouched["seq"], vouched["hash"]) != legacy:
+    if previous.legacy != legacy:
         return ChainBreak(legacy[0], "the old chain's head differs from the one the last checkpoint vouches for")
     for ref in previous.heads.keys() - heads.keys():
         return ChainBreak(None, f"the chain of subject reference {ref} is gone")
@@ -130,7 +136,7 @@ def ledger_checkpoint_write(*, now: datetime | None = None) -> Checkpoint:
     the previous checkpoint does not verify. Run by beat every few minutes and after every `verify_ledger`."""
     now = now or timezone.now()
     previous = checkpoint_latest()
-    heads, legacy = _current_heads(), _legacy_head()
+    heads, legacy = _current_heads(), legacy_head()
     if previous is not None:
         brk = _changes_since(previous, heads, legacy)
         if brk is not None:

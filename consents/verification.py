@@ -3,9 +3,8 @@
 from dataclasses import dataclass
 
 from consents.chain_walk import ChainBreak, ChainWalk, LegacyWalk, event_rows
-from consents.checkpoints import Checkpoint, checkpoint_latest
-from consents.ledger import GENESIS_HASH
-from consents.models import LedgerChain, LedgerHead
+from consents.checkpoints import Checkpoint, checkpoint_latest, legacy_head
+from consents.models import LedgerChain
 
 
 @dataclass(frozen=True)
@@ -27,11 +26,9 @@ def ledger_verify(*, against_checkpoint: bool = True) -> LedgerVerification:
     """
     checkpoint = checkpoint_latest() if against_checkpoint else None
     breaks: list[ChainBreak] = []
-    head = LedgerHead.objects.filter(pk=1).values_list("last_seq", "last_hash").first() or (0, GENESIS_HASH)
-    if checkpoint is not None:
-        vouched = checkpoint.payload["legacy"]
-        if (vouched["seq"], vouched["hash"]) != tuple(head):
-            breaks.append(ChainBreak(head[0], f"the old chain's head differs from the checkpoint of {checkpoint.time}"))
+    head = legacy_head()
+    if checkpoint is not None and checkpoint.legacy != head:
+        breaks.append(ChainBreak(head[0], f"the old chain's head differs from the checkpoint of {checkpoint.time}"))
     anchors = checkpoint.anchors() if checkpoint else {}
 
     legacy = LegacyWalk(head)

@@ -22,26 +22,19 @@ from consents.checkpoints import (
 )
 from consents.ledger import chain_leaf, hash_of_event, merkle_root
 from consents.models import ConsentEvent, ConsentState, LedgerChain
-from consents.services import consent_grant, consent_withdraw
+from consents.services import consent_withdraw
 from consents.tasks import ledger_checkpoint
 from consents.verification import ledger_verify
 from tests.conftest import RECEIPT_TEST_KEY
-from tests.consents.factories import PurposeFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def ledger(subject, other_subject):
-    """Five events: the subject's chain is the 1st, 3rd, 4th and 5th (positions 1-4), the other subject's the 2nd."""
-    first, second = PurposeFactory(), PurposeFactory()
-    consent_grant(subject=subject, purpose_slug=first.slug, actor=subject)
-    consent_grant(subject=other_subject, purpose_slug=first.slug, actor=other_subject)
-    consent_withdraw(subject=subject, purpose_slug=first.slug, actor=subject)
-    consent_grant(subject=subject, purpose_slug=second.slug, actor=subject)
-    consent_grant(subject=subject, purpose_slug=first.slug, actor=subject)
-    # by order of making, 1..5 (on PostgreSQL the numbers themselves continue from earlier tests)
-    return dict(enumerate(ConsentEvent.objects.order_by("seq"), start=1))
+def ledger(ledger):
+    """The five events of tests/consents/conftest.py by order of making, 1..5: the subject's chain is the 1st, 3rd,
+    4th and 5th (positions 1-4), the other subject's the 2nd."""
+    return dict(enumerate(ledger, start=1))
 
 
 @pytest.fixture

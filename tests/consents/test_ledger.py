@@ -10,24 +10,11 @@ from django.utils import timezone
 
 from consents.ledger import GENESIS_HASH, hash_of_event
 from consents.models import ConsentEvent, ConsentState, LedgerChain, LedgerHead
-from consents.services import consent_decide, consent_grant, consent_withdraw
+from consents.services import consent_decide, consent_withdraw
 from consents.verification import ledger_verify
 from tests.consents.factories import PurposeFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def ledger(subject, other_subject):
-    """Five events over two subjects and two purposes, in this order (the subject's chain holds the 1st,
-    3rd, 4th and 5th, the other subject's the 2nd; on PostgreSQL the numbers continue from earlier tests)."""
-    first, second = PurposeFactory(), PurposeFactory()
-    consent_grant(subject=subject, purpose_slug=first.slug, actor=subject)
-    consent_grant(subject=other_subject, purpose_slug=first.slug, actor=other_subject)
-    consent_withdraw(subject=subject, purpose_slug=first.slug, actor=subject)
-    consent_grant(subject=subject, purpose_slug=second.slug, actor=subject)
-    consent_grant(subject=subject, purpose_slug=first.slug, actor=subject)
-    return list(ConsentEvent.objects.order_by("seq"))
 
 
 def _verify_ledger() -> str:
